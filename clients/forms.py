@@ -1,0 +1,90 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from clients.models import Client, Contact
+from recouvrement.core.validators import normaliser_siren, normaliser_siret, normaliser_tva
+from recouvrement.tenancy.selectors import membre_commercial_list
+
+CLIENT_FORM_FIELDS = [
+    "raison_sociale",
+    "siren",
+    "siret",
+    "tva_intracom",
+    "adresse",
+    "adresse_complement",
+    "code_postal",
+    "ville",
+    "pays",
+    "delai_paiement_jours",
+    "fin_de_mois",
+    "plafond_credit",
+    "categorie",
+    "date_debut_relation",
+    "commercial",
+    "chef_projet",
+    "affactureur",
+    "agrement_affacturage",
+    "langue",
+    "devise",
+    "external_id",
+    "notes",
+]
+
+
+class ClientForm(forms.ModelForm):
+    class Meta:
+        model = Client
+        fields = CLIENT_FORM_FIELDS
+        widgets = {
+            "date_debut_relation": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "notes": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        membres = membre_commercial_list().select_related("user")
+        self.fields["commercial"].queryset = membres  # type: ignore[attr-defined]
+        self.fields["chef_projet"].queryset = membres  # type: ignore[attr-defined]
+
+    # Validate the stored (compact) forms, as the service will store them.
+    def clean_siren(self) -> str:
+        return normaliser_siren(self.cleaned_data["siren"])
+
+    def clean_siret(self) -> str:
+        return normaliser_siret(self.cleaned_data["siret"])
+
+    def clean_tva_intracom(self) -> str:
+        return normaliser_tva(self.cleaned_data["tva_intracom"])
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if cleaned.get("siret") and not cleaned.get("siren"):
+            cleaned["siren"] = cleaned["siret"][:9]
+        return cleaned
+
+
+class ContactForm(forms.ModelForm):
+    class Meta:
+        model = Contact
+        fields = [
+            "civilite",
+            "prenom",
+            "nom",
+            "fonction",
+            "email",
+            "telephone",
+            "langue",
+            "role_comptabilite",
+            "role_achats",
+            "role_signataire",
+            "role_direction",
+            "opt_out",
+        ]
+
+
+class NoteForm(forms.Form):
+    texte = forms.CharField(label=_("Note"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000)

@@ -1,0 +1,13 @@
+"""Error codes of the factures app (``ApplicationError.code``), stable for the API."""
+
+MONTANT_INVALIDE = "montant_invalide"
+SOURCE_LETTRAGE = "source_lettrage"
+NATURE_INVALIDE = "nature_invalide"
+FACTURE_FERMEE = "facture_fermee"
+FACTURE_LETTREE = "facture_lettree"
+DEPASSE_RESTE_DU = "depasse_reste_du"
+DEPASSE_PAIEMENT = "depasse_paiement"
+DEPASSE_AVOIR = "depasse_avoir"
+AUTRE_CLIENT = "autre_client"
+DEVISE_DIFFERENTE = "devise_differente"
+AVOIR_INDISPONIBLE = "avoir_indisponible"

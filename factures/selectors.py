@@ -1,0 +1,145 @@
+"""Reads on invoices, payments and client balances (encours, échu, retard moyen)."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import (
+    Avg,
+    Count,
+    DecimalField,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Coalesce
+
+from clients.models import Client
+from clients.selectors import client_queryset
+from factures.models import STATUTS_OUVERTS, Facture, Lettrage, Nature, Paiement
+from recouvrement.tenancy.models import Membre
+
+ZERO = Value(Decimal("0.00"), output_field=DecimalField(max_digits=14, decimal_places=2))
+
+
+def facture_queryset(*, membre: Membre) -> QuerySet[Facture]:
+    """The invoices ``membre`` may see: those of the clients he may see."""
+    return Facture.objects.filter(client__in=client_queryset(membre=membre))
+
+
+def facture_list(
+    *,
+    membre: Membre,
+    client: Client | None = None,
+    statut: str = "",
+    recherche: str = "",
+    ouvertes: bool = False,
+) -> QuerySet[Facture]:
+    queryset = facture_queryset(membre=membre).select_related("client")
+    if client is not None:
+        queryset = queryset.filter(client=client)
+    if statut:
+        queryset = queryset.filter(statut=statut)
+    if ouvertes:
+        queryset = queryset.filter(statut__in=STATUTS_OUVERTS)
+    recherche = recherche.strip()
+    if recherche:
+        queryset = queryset.filter(Q(numero__icontains=recherche) | Q(client__raison_sociale__icontains=recherche))
+    return queryset.order_by("date_echeance", "pk")
+
+
+def _somme_ouverte(condition: Q) -> Subquery:
+    """Sum of ``reste_du`` of the client's open pieces matching ``condition``, as a subquery."""
+    pieces = (
+        Facture.objects.filter(client=OuterRef("pk"), statut__in=STATUTS_OUVERTS)
+        .filter(condition)
+        .order_by()
+        .values("client")
+        .annotate(total=Sum("reste_du"))
+        .values("total")
+    )
+    return Subquery(pieces, output_field=DecimalField(max_digits=14, decimal_places=2))
+
+
+def clients_avec_encours(queryset: QuerySet[Client], *, aujourd_hui: datetime.date) -> QuerySet[Client]:
+    """Annotate ``encours`` (open invoices minus unused credit notes) and ``echu`` (overdue part).
+
+    One query whatever the number of clients: correlated subqueries on the
+    ``(tenant_id, client_id, date_echeance)`` index.
+    """
+    factures = Q(nature=Nature.FACTURE)
+    return queryset.annotate(
+        du_factures=Coalesce(_somme_ouverte(factures), ZERO),
+        credit_avoirs=Coalesce(_somme_ouverte(Q(nature=Nature.AVOIR)), ZERO),
+        echu=Coalesce(_somme_ouverte(factures & Q(date_echeance__lt=aujourd_hui)), ZERO),
+    ).annotate(encours=F("du_factures") - F("credit_avoirs"))
+
+
+@dataclass(frozen=True)
+class SituationClient:
+    encours: Decimal
+    echu: Decimal
+    factures_ouvertes: int
+    factures_echues: int
+    retard_moyen_jours: int | None
+    plafond_credit: Decimal | None
+
+    @property
+    def part_echue(self) -> Decimal | None:
+        if self.encours <= 0:
+            return None
+        return (self.echu / self.encours * 100).quantize(Decimal("1"))
+
+    @property
+    def depasse_plafond(self) -> bool:
+        return self.plafond_credit is not None and self.encours > self.plafond_credit
+
+
+def client_situation(*, client: Client, aujourd_hui: datetime.date) -> SituationClient:
+    """The balance of one client. Two queries.
+
+    ``retard_moyen_jours``: the average, over allocations of payments received
+    in the last twelve months, of payment date minus due date (negative when
+    the client pays early); None without such payments.
+    """
+    pieces = Facture.objects.filter(client=client, statut__in=STATUTS_OUVERTS).aggregate(
+        du=Coalesce(Sum("reste_du", filter=Q(nature=Nature.FACTURE)), ZERO),
+        credit=Coalesce(Sum("reste_du", filter=Q(nature=Nature.AVOIR)), ZERO),
+        echu=Coalesce(Sum("reste_du", filter=Q(nature=Nature.FACTURE, date_echeance__lt=aujourd_hui)), ZERO),
+        ouvertes=Count("pk", filter=Q(nature=Nature.FACTURE)),
+        echues=Count("pk", filter=Q(nature=Nature.FACTURE, date_echeance__lt=aujourd_hui)),
+    )
+    retard = Lettrage.objects.filter(
+        facture__client=client,
+        annule_le__isnull=True,
+        paiement__isnull=False,
+        paiement__date_paiement__gte=aujourd_hui - datetime.timedelta(days=365),
+    ).aggregate(
+        moyen=Avg(
+            ExpressionWrapper(F("paiement__date_paiement") - F("facture__date_echeance"), output_field=DurationField())
+        )
+    )["moyen"]
+    return SituationClient(
+        encours=pieces["du"] - pieces["credit"],
+        echu=pieces["echu"],
+        factures_ouvertes=pieces["ouvertes"],
+        factures_echues=pieces["echues"],
+        retard_moyen_jours=None if retard is None else round(retard.total_seconds() / 86400),
+        plafond_credit=client.plafond_credit,
+    )
+
+
+def paiement_list(*, client: Client) -> QuerySet[Paiement]:
+    return client.paiements.order_by("-date_paiement", "-pk")
+
+
+def lettrage_list(*, facture: Facture) -> QuerySet[Lettrage]:
+    return facture.lettrages.select_related("paiement", "avoir", "cree_par").order_by("-created_at", "-pk")

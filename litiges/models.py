@@ -1,0 +1,1 @@
+"""Disputes and litigation files (issue: disputes, payment plans, risk)."""

@@ -1,0 +1,52 @@
+"""Template filters for money, dates and delays, French-style by default."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+from typing import Any
+
+from django import template
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+
+register = template.Library()
+
+SYMBOLES = {"EUR": "€", "USD": "$", "GBP": "£", "CHF": "CHF"}
+
+
+@register.filter
+def montant(value: Any, devise: str = "EUR") -> str:
+    """12345.6 → « 12 345,60 € » (in the active language's number format)."""
+    if value is None or value == "":
+        return "—"
+    nombre = formats.number_format(Decimal(value), 2, use_l10n=True, force_grouping=True)
+    return f"{nombre}\u00a0{SYMBOLES.get(devise or 'EUR', devise)}"
+
+
+@register.filter
+def jours_retard(date_echeance: datetime.date | None, aujourd_hui: datetime.date | None = None) -> int:
+    if date_echeance is None:
+        return 0
+    aujourd_hui = aujourd_hui or timezone.localdate()
+    return max(0, (aujourd_hui - date_echeance).days)
+
+
+@register.filter
+def retard_libelle(jours: int | None) -> str:
+    if jours is None:
+        return "—"
+    if jours > 0:
+        return _("+%(n)s j") % {"n": jours}
+    if jours < 0:
+        return _("%(n)s j (en avance)") % {"n": jours}
+    return _("à l'heure")
+
+
+@register.simple_tag(takes_context=True)
+def url_page(context: dict[str, Any], page: int) -> str:
+    """The current query string with another page number (keeps search and filters)."""
+    request = context["request"]
+    params = request.GET.copy()
+    params["page"] = page
+    return "?" + params.urlencode()

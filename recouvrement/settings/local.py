@@ -1,0 +1,30 @@
+"""The demo and local development: SQLite, a filesystem broker, mail written to files.
+
+Nothing here needs PostgreSQL, Redis or an ESP; every value can still be
+overridden from the environment (DATABASE_URL, REDIS_URL, MAILER_BACKEND...).
+"""
+
+from .base import *  # noqa: F403
+from .base import VAR_DIR, env
+
+DEBUG = env.bool("DJANGO_DEBUG", default=True)
+SECRET_KEY = env("DJANGO_SECRET_KEY", default="demo-only-insecure-key-do-not-use-in-production")
+
+BROKER_DIR = VAR_DIR / "broker"
+if env("REDIS_URL", default=""):
+    CELERY_BROKER_URL = env("REDIS_URL")
+else:
+    CELERY_BROKER_URL = "filesystem://"
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(BROKER_DIR),
+        "data_folder_out": str(BROKER_DIR),
+        "processed_folder": str(BROKER_DIR / "processed"),
+        "store_processed": False,
+    }
+
+MAILERS = {
+    "default": {
+        "BACKEND": env("MAILER_BACKEND", default="django.core.mail.backends.filebased.EmailBackend"),
+        "OPTIONS": {"file_path": str(VAR_DIR / "mails")},
+    }
+}

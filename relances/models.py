@@ -1,0 +1,1 @@
+"""Dunning scenarios, reminders, pauses, payment plans and promises (issue: dunning engine)."""

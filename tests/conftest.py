@@ -1,0 +1,85 @@
+"""Fixtures shared by the whole suite.
+
+The suite runs on real PostgreSQL, connected as a role that is neither
+superuser nor BYPASSRLS (checked once per session), so that the row-level
+security policies are exercised by every test, not only by the isolation ones.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+from django.db import connection
+from django.test import Client as HttpClient
+
+from recouvrement.tenancy.context import organisation_scope, unscoped
+from recouvrement.tenancy.models import Membre, Organisation, Role, User
+from tests.factories import MembreFactory, OrganisationFactory, UserFactory
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _role_does_not_bypass_rls(django_db_setup, django_db_blocker) -> None:
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        if connection.vendor != "postgresql":
+            pytest.exit("The test suite needs PostgreSQL (make test provides it).", returncode=2)
+        cursor.execute("SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user")
+        superuser, bypass = cursor.fetchone()
+    if superuser or bypass:
+        pytest.exit(
+            "DATABASE_URL connects as a role with SUPERUSER or BYPASSRLS: row-level security would "
+            "not be tested. Use a role created NOSUPERUSER NOBYPASSRLS CREATEDB.",
+            returncode=2,
+        )
+
+
+@dataclass
+class Tenant:
+    organisation: Organisation
+    admin: User
+    membre: Membre
+
+    def scope(self):
+        return organisation_scope(self.organisation, user_id=self.admin.pk)
+
+    def login(self, client: HttpClient, role: str | None = None) -> User:
+        """Log ``client`` in as the admin, or as a new member with ``role``."""
+        user = self.admin if role is None else self.member(role).user
+        client.force_login(user)
+        return user
+
+    def member(self, role: str) -> Membre:
+        with self.scope():
+            return MembreFactory(role=role)
+
+
+def make_tenant(nom: str) -> Tenant:
+    organisation = OrganisationFactory(raison_sociale=nom)
+    admin = UserFactory()
+    with organisation_scope(organisation):
+        membre = MembreFactory(user=admin, role=Role.ADMIN)
+    return Tenant(organisation=organisation, admin=admin, membre=membre)
+
+
+@pytest.fixture
+def tenant_a(db) -> Tenant:
+    return make_tenant("Alpha Industrie")
+
+
+@pytest.fixture
+def tenant_b(db) -> Tenant:
+    return make_tenant("Bêta Services")
+
+
+@pytest.fixture
+def scope_a(tenant_a: Tenant) -> Iterator[Tenant]:
+    """Run the test body inside organisation A's scope."""
+    with tenant_a.scope():
+        yield tenant_a
+
+
+@pytest.fixture
+def platform() -> Iterator[None]:
+    with unscoped(reason="tests"):
+        yield
