@@ -88,6 +88,8 @@ class Client(ConstraintErrorsOnFieldsMixin, TenantModel):
     updated_at = models.DateTimeField(auto_now=True)
 
     constraint_fields: ClassVar[dict[str, str]] = {
+        "client_siret_unique": "siret",
+        "client_external_id_unique": "external_id",
         "client_delai_legal": "delai_paiement_jours",
         "client_plafond_positif": "plafond_credit",
         "client_agrement_positif": "agrement_affacturage",
@@ -98,9 +100,19 @@ class Client(ConstraintErrorsOnFieldsMixin, TenantModel):
         verbose_name_plural = _("clients")
         ordering = ["raison_sociale"]
         constraints = [
-            models.UniqueConstraint(fields=["tenant", "siret"], condition=~Q(siret=""), name="client_siret_unique"),
             models.UniqueConstraint(
-                fields=["tenant", "external_id"], condition=~Q(external_id=""), name="client_external_id_unique"
+                fields=["tenant", "siret"],
+                condition=~Q(siret=""),
+                name="client_siret_unique",
+                violation_error_code="client_siret_unique",
+                violation_error_message=_("Un client de votre organisation a déjà ce SIRET."),
+            ),
+            models.UniqueConstraint(
+                fields=["tenant", "external_id"],
+                condition=~Q(external_id=""),
+                name="client_external_id_unique",
+                violation_error_code="client_external_id_unique",
+                violation_error_message=_("Un client de votre organisation a déjà cet identifiant externe."),
             ),
             models.CheckConstraint(
                 condition=Q(fin_de_mois=False, delai_paiement_jours__lte=DELAI_MAX_JOURS)

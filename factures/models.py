@@ -109,6 +109,8 @@ class Facture(ConstraintErrorsOnFieldsMixin, TenantModel):
     updated_at = models.DateTimeField(auto_now=True)
 
     constraint_fields: ClassVar[dict[str, str]] = {
+        "facture_numero_unique": "numero",
+        "facture_external_id_unique": "external_id",
         "facture_montants_coherents": "montant_ttc",
         "facture_montants_positifs": "montant_ttc",
         "facture_echeance_apres_emission": "date_echeance",
@@ -120,9 +122,18 @@ class Facture(ConstraintErrorsOnFieldsMixin, TenantModel):
         verbose_name_plural = _("factures")
         ordering = ["-date_emission", "-id"]
         constraints = [
-            models.UniqueConstraint(fields=["tenant", "numero"], name="facture_numero_unique"),
             models.UniqueConstraint(
-                fields=["tenant", "external_id"], condition=~Q(external_id=""), name="facture_external_id_unique"
+                fields=["tenant", "numero"],
+                name="facture_numero_unique",
+                violation_error_code="facture_numero_unique",
+                violation_error_message=_("Ce numéro de facture existe déjà dans votre organisation."),
+            ),
+            models.UniqueConstraint(
+                fields=["tenant", "external_id"],
+                condition=~Q(external_id=""),
+                name="facture_external_id_unique",
+                violation_error_code="facture_external_id_unique",
+                violation_error_message=_("Une facture de votre organisation a déjà cet identifiant externe."),
             ),
             models.CheckConstraint(
                 condition=Q(montant_ttc=F("montant_ht") + F("montant_tva")),

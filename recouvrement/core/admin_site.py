@@ -42,6 +42,8 @@ class TenantAdmin(admin.ModelAdmin):
         return ("tenant", *super().get_list_filter(request))
 
     def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
+        if kwargs.get("fields"):
+            kwargs["fields"] = [name for name in kwargs["fields"] if name != "tenant"]
         form = super().get_form(request, obj, change=change, **kwargs)
         if obj is None:
             from recouvrement.tenancy.models import Organisation

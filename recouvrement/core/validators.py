@@ -7,6 +7,7 @@ wrong, and is paired with a ``normaliser_*`` that gives the stored form
 
 from __future__ import annotations
 
+import re
 from zoneinfo import available_timezones
 
 from django.core.exceptions import ValidationError
@@ -36,24 +37,32 @@ def _raise(error: StdnumError, label: str, code: str) -> None:
     )
 
 
-def normaliser_siren(value: str) -> str:
-    return std_siren.compact(value or "")
+def _compact(value: str | None) -> str:
+    """Remove the separators people type (spaces, dots, dashes, slashes) and upper-case.
+
+    Never raises: validation is the validators' job, with a message.
+    """
+    return re.sub(r"[\s.\-/]", "", value or "").upper()
 
 
-def normaliser_siret(value: str) -> str:
-    return std_siret.compact(value or "")
+def normaliser_siren(value: str | None) -> str:
+    return _compact(value)
 
 
-def normaliser_tva(value: str) -> str:
-    return std_vat.compact(value or "").upper()
+def normaliser_siret(value: str | None) -> str:
+    return _compact(value)
 
 
-def normaliser_iban(value: str) -> str:
-    return std_iban.compact(value or "")
+def normaliser_tva(value: str | None) -> str:
+    return _compact(value)
 
 
-def normaliser_bic(value: str) -> str:
-    return std_bic.compact(value or "")
+def normaliser_iban(value: str | None) -> str:
+    return _compact(value)
+
+
+def normaliser_bic(value: str | None) -> str:
+    return _compact(value)
 
 
 def valider_siren(value: str) -> None:

@@ -22,9 +22,18 @@ else:
         "store_processed": False,
     }
 
-MAILERS = {
-    "default": {
-        "BACKEND": env("MAILER_BACKEND", default="django.core.mail.backends.filebased.EmailBackend"),
-        "OPTIONS": {"file_path": str(VAR_DIR / "mails")},
+if env("SMTP_HOST", default=""):
+    # A local SMTP catcher (Mailpit in docker-compose, aiosmtpd in the tests).
+    MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {"host": env("SMTP_HOST"), "port": env.int("SMTP_PORT", default=1025)},
+        }
     }
-}
+else:
+    MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+            "OPTIONS": {"file_path": str(VAR_DIR / "mails")},
+        }
+    }

@@ -1,0 +1,106 @@
+"""Every URL of the project, asked by organisation B with organisation A's ids, answers 404.
+
+The test walks the URL conf, so a new URL is covered the day it is added: its
+object ids must be named after the object (``client_id``, ``facture_id``…)
+and known to ``ids_of_a`` below, or the test fails and says which name is new.
+"""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
+
+from factures.services import lettrage_create
+from recouvrement.tenancy.models import Invitation, Role
+from tests.factories import ClientFactory, ContactFactory, FactureFactory, MembreFactory, PaiementFactory
+
+# URLs that take no tenant object, or are reached by a secret token rather
+# than an id (the token itself names the organisation): tested elsewhere.
+NOT_OBJECT_URLS = {
+    "invitation",  # signed token; tests/tenancy/test_accounts.py
+    "password_reset_confirm",  # uid + token of Django's password reset
+}
+
+
+def walk(patterns, namespace="", prefix=""):
+    for entry in patterns:
+        if isinstance(entry, URLResolver):
+            if entry.namespace == "admin":
+                continue  # platform staff only: tests/tenancy/test_admin.py
+            ns = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+            yield from walk(entry.url_patterns, ns, prefix + str(entry.pattern))
+        elif isinstance(entry, URLPattern):
+            yield entry, (f"{namespace}{entry.name}" if entry.name else None), prefix + str(entry.pattern)
+
+
+def object_urls():
+    urls = []
+    for pattern, name, route in walk(get_resolver().url_patterns):
+        converters = pattern.pattern.converters
+        if not converters or name in NOT_OBJECT_URLS or route.startswith("static/"):
+            continue
+        assert name, f"URL {route} has no name"
+        urls.append((name, sorted(converters)))
+    return urls
+
+
+@pytest.fixture
+def ids_of_a(tenant_a):
+    with tenant_a.scope():
+        client = ClientFactory(commercial=None)
+        contact = ContactFactory(client=client)
+        facture = FactureFactory(client=client)
+        paiement = PaiementFactory(client=client, montant=Decimal("100.00"))
+        lettrage = lettrage_create(facture=facture, paiement=paiement, montant=Decimal("50.00"))
+        membre = MembreFactory(role=Role.LECTURE)
+        invitation = Invitation.objects.create(
+            email="nouveau@exemple.fr", role=Role.CHARGE, expires_at=timezone.now() + datetime.timedelta(days=2)
+        )
+    return {
+        "client_id": client.pk,
+        "contact_id": contact.pk,
+        "facture_id": facture.pk,
+        "paiement_id": paiement.pk,
+        "lettrage_id": lettrage.pk,
+        "membre_id": membre.pk,
+        "invitation_id": invitation.pk,
+    }
+
+
+def test_the_walk_finds_the_object_urls():
+    names = {name for name, _ in object_urls()}
+    assert {"clients:detail", "factures:detail", "factures:lettrage_annuler", "membre_modifier"} <= names
+
+
+def _request(client, url):
+    response = client.get(url)
+    if response.status_code == 405:
+        response = client.post(url, {})
+    return response
+
+
+def test_organisation_b_gets_404_for_every_url_with_organisation_a_ids(client, tenant_a, tenant_b, ids_of_a):
+    tenant_b.login(client)  # B's admin: every role check passes, only tenancy can refuse
+    answers = {}
+    for name, kwargs_names in object_urls():
+        unknown = set(kwargs_names) - set(ids_of_a)
+        assert not unknown, f"{name}: add {unknown} to ids_of_a"
+        url = reverse(name, kwargs={k: ids_of_a[k] for k in kwargs_names})
+        answers[name] = _request(client, url).status_code
+    assert answers == dict.fromkeys(answers, 404)
+
+
+def test_organisation_a_reaches_the_same_urls(client, tenant_a, ids_of_a):
+    """The control: with its own ids, A gets pages, not 404 (so the 404s above mean isolation)."""
+    tenant_a.login(client)
+    answers = {}
+    for name, kwargs_names in object_urls():
+        if name == "factures:pdf":
+            continue  # the factory invoice has no PDF: 404 by design
+        url = reverse(name, kwargs={k: ids_of_a[k] for k in kwargs_names})
+        answers[name] = _request(client, url).status_code
+    assert all(code in (200, 302, 400) for code in answers.values()), answers
