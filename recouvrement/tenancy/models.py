@@ -140,12 +140,6 @@ class TenantModel(models.Model):
         abstract = True
         base_manager_name = "objects"
 
-    def full_clean(self, *args: Any, **kwargs: Any) -> None:
-        # The tenant must be known before validation, or the uniqueness checks
-        # of constraints starting with it are skipped.
-        assign_tenant(self)
-        super().full_clean(*args, **kwargs)
-
     def save(self, *args: Any, **kwargs: Any) -> None:
         assign_tenant(self)
         super().save(*args, **kwargs)
@@ -153,6 +147,12 @@ class TenantModel(models.Model):
     def delete(self, *args: Any, **kwargs: Any) -> Any:
         assign_tenant(self)
         return super().delete(*args, **kwargs)
+
+    def full_clean(self, *args: Any, **kwargs: Any) -> None:
+        # The tenant must be known before validation, or the uniqueness checks
+        # of constraints starting with it are skipped.
+        assign_tenant(self)
+        super().full_clean(*args, **kwargs)
 
 
 class Role(models.TextChoices):
