@@ -4,10 +4,12 @@ from decimal import Decimal
 from typing import Any
 
 from django import forms
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from clients.models import Client
 from factures.models import Facture, MoyenPaiement, Nature, Paiement, SupportPaiement
+from recouvrement.core.formats import montant_texte
 
 MONTANT: dict[str, Any] = {"max_digits": 14, "decimal_places": 2, "localize": True}
 
@@ -61,12 +63,19 @@ class LettrageForm(forms.Form):
             (
                 f"paiement:{p.pk}",
                 _("Paiement du %(date)s — %(reste)s non affectés")
-                % {"date": p.date_paiement.strftime("%d/%m/%Y"), "reste": p.montant_non_affecte},
+                % {
+                    "date": date_format(p.date_paiement, "SHORT_DATE_FORMAT"),
+                    "reste": montant_texte(p.montant_non_affecte, p.devise),
+                },
             )
             for p in paiements
         ]
         choices += [
-            (f"avoir:{a.pk}", _("Avoir %(numero)s — solde %(reste)s") % {"numero": a.numero, "reste": a.reste_du})
+            (
+                f"avoir:{a.pk}",
+                _("Avoir %(numero)s — solde %(reste)s")
+                % {"numero": a.numero, "reste": montant_texte(a.reste_du, a.devise)},
+            )
             for a in avoirs
         ]
         self.fields["source"].choices = choices  # type: ignore[attr-defined]

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import FileExtensionValidator
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import F, Q, Value
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -18,6 +18,7 @@ from recouvrement.core.models import ConstraintErrorsOnFieldsMixin
 from recouvrement.tenancy.models import TenantModel
 
 MONTANT: dict[str, Any] = {"max_digits": 14, "decimal_places": 2}
+DEMI_CENTIME = Value(Decimal("0.005"), output_field=models.DecimalField(max_digits=4, decimal_places=3))
 
 
 class Nature(models.TextChoices):
@@ -135,8 +136,14 @@ class Facture(ConstraintErrorsOnFieldsMixin, TenantModel):
                 violation_error_code="facture_external_id_unique",
                 violation_error_message=_("Une facture de votre organisation a déjà cet identifiant externe."),
             ),
+            # Within half a cent rather than equal: SQLite (the demo) compares
+            # decimals as binary floats; amounts have two decimals, so on
+            # PostgreSQL this is exact equality.
             models.CheckConstraint(
-                condition=Q(montant_ttc=F("montant_ht") + F("montant_tva")),
+                condition=Q(
+                    montant_ttc__gte=F("montant_ht") + F("montant_tva") - DEMI_CENTIME,
+                    montant_ttc__lte=F("montant_ht") + F("montant_tva") + DEMI_CENTIME,
+                ),
                 name="facture_montants_coherents",
                 violation_error_code="facture_montants_coherents",
                 violation_error_message=_("Le montant TTC doit être égal au HT plus la TVA."),

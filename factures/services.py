@@ -32,6 +32,7 @@ from factures.models import (
     statut_pour,
 )
 from recouvrement.core.errors import ApplicationError
+from recouvrement.core.formats import montant_texte
 
 CENTIME = Decimal("0.01")
 
@@ -124,8 +125,8 @@ def facture_create(
         client=client,
         facture_id=facture.pk,
         type=TypeEvenementFacture.FACTURE_CREEE,
-        message=_("%(libelle)s %(numero)s enregistrée : %(montant)s %(devise)s")
-        % {"libelle": libelle, "numero": facture.numero, "montant": ttc, "devise": devise},
+        message=_("%(libelle)s %(numero)s enregistrée : %(montant)s")
+        % {"libelle": libelle, "numero": facture.numero, "montant": montant_texte(ttc, devise)},
         auteur=auteur,
     )
     return facture
@@ -184,8 +185,8 @@ def paiement_create(
         evenement_record(
             client=client,
             type=TypeEvenementFacture.PAIEMENT_RECU,
-            message=_("Paiement reçu : %(montant)s %(devise)s (%(reference)s)")
-            % {"montant": montant, "devise": devise, "reference": reference or moyen},
+            message=_("Paiement reçu : %(montant)s (%(reference)s)")
+            % {"montant": montant_texte(montant, devise), "reference": reference or moyen},
             auteur=auteur,
         )
     return paiement
@@ -229,7 +230,8 @@ def lettrage_create(
         )
     if montant > facture.reste_du:
         raise ApplicationError(
-            _("Le montant dépasse le reste dû de la facture (%(reste)s).") % {"reste": facture.reste_du},
+            _("Le montant dépasse le reste dû de la facture (%(reste)s).")
+            % {"reste": montant_texte(facture.reste_du, facture.devise)},
             code=error_codes.DEPASSE_RESTE_DU,
             field="montant",
         )
@@ -249,7 +251,7 @@ def lettrage_create(
         if montant > paiement.montant_non_affecte:
             raise ApplicationError(
                 _("Le montant dépasse la part non affectée du paiement (%(reste)s).")
-                % {"reste": paiement.montant_non_affecte},
+                % {"reste": montant_texte(paiement.montant_non_affecte, paiement.devise)},
                 code=error_codes.DEPASSE_PAIEMENT,
                 field="montant",
             )
@@ -268,7 +270,8 @@ def lettrage_create(
             raise ApplicationError(_("L'avoir est d'un autre client."), code=error_codes.AUTRE_CLIENT, field="avoir")
         if montant > avoir.reste_du:
             raise ApplicationError(
-                _("Le montant dépasse le solde de l'avoir (%(reste)s).") % {"reste": avoir.reste_du},
+                _("Le montant dépasse le solde de l'avoir (%(reste)s).")
+                % {"reste": montant_texte(avoir.reste_du, avoir.devise)},
                 code=error_codes.DEPASSE_AVOIR,
                 field="montant",
             )
@@ -293,7 +296,12 @@ def lettrage_create(
         facture_id=facture.pk,
         type=TypeEvenementFacture.LETTRAGE,
         message=_("%(montant)s lettrés sur %(numero)s depuis %(source)s ; reste dû %(reste)s")
-        % {"montant": montant, "numero": facture.numero, "source": source, "reste": facture.reste_du},
+        % {
+            "montant": montant_texte(montant, facture.devise),
+            "numero": facture.numero,
+            "source": source,
+            "reste": montant_texte(facture.reste_du, facture.devise),
+        },
         auteur=auteur,
         donnees={"lettrage_id": lettrage.pk, "montant": str(montant)},
     )
@@ -326,7 +334,11 @@ def lettrage_annuler(*, lettrage: Lettrage, auteur: Any = None) -> Lettrage:
         facture_id=facture.pk,
         type=TypeEvenementFacture.LETTRAGE_ANNULE,
         message=_("Lettrage de %(montant)s annulé sur %(numero)s ; reste dû %(reste)s")
-        % {"montant": lettrage.montant, "numero": facture.numero, "reste": facture.reste_du},
+        % {
+            "montant": montant_texte(lettrage.montant, facture.devise),
+            "numero": facture.numero,
+            "reste": montant_texte(facture.reste_du, facture.devise),
+        },
         auteur=auteur,
         donnees={"lettrage_id": lettrage.pk},
     )

@@ -7,6 +7,9 @@ overridden from the environment (DATABASE_URL, REDIS_URL, MAILER_BACKEND...).
 from .base import *  # noqa: F403
 from .base import VAR_DIR, env
 
+# The demo's SQLite file, broker folder and mail folder live here.
+VAR_DIR.mkdir(exist_ok=True)
+
 DEBUG = env.bool("DJANGO_DEBUG", default=True)
 SECRET_KEY = env("DJANGO_SECRET_KEY", default="demo-only-insecure-key-do-not-use-in-production")
 

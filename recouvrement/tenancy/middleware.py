@@ -6,9 +6,12 @@ import zoneinfo
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.cache import patch_vary_headers
+from django.utils.translation import check_for_language
 
 from recouvrement.tenancy.context import organisation_scope, user_scope
 from recouvrement.tenancy.models import Membre
@@ -81,3 +84,28 @@ class TenantMiddleware:
         if not peut_ecrire(membre):
             raise PermissionDenied("Lecture seule")
         return None
+
+
+class LangueMiddleware:
+    """French first: the language is the one the user chose with the switch (cookie),
+    else the organisation's, else French. The browser's Accept-Language is ignored,
+    so a French team with English browsers still works in French.
+
+    Placed after ``TenantMiddleware`` (it reads the organisation), instead of
+    Django's ``LocaleMiddleware``.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        langue = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
+        if not check_for_language(langue) or langue not in dict(settings.LANGUAGES):
+            organisation = getattr(request, "organisation", None)
+            langue = organisation.langue if organisation is not None else settings.LANGUAGE_CODE
+        translation.activate(langue)
+        request.LANGUAGE_CODE = translation.get_language()  # type: ignore[attr-defined]
+        response = self.get_response(request)
+        response.headers.setdefault("Content-Language", langue)
+        patch_vary_headers(response, ("Cookie",))
+        return response

@@ -205,3 +205,24 @@ def test_a_user_without_organisation_is_told_so(client, db):
     client.force_login(UserFactory())
     assert client.get(reverse("accueil")).status_code == 302
     assert "Aucune organisation" in client.get(reverse("sans_organisation")).content.decode()
+
+
+def test_the_interface_is_french_whatever_the_browser_says(client, tenant_a):
+    tenant_a.login(client)
+    response = client.get(reverse("clients:liste"), headers={"accept-language": "en-US,en;q=0.9"})
+    assert response["Content-Language"] == "fr"
+    assert "Rechercher" in response.content.decode()
+
+
+def test_the_language_switch_is_remembered(client, tenant_a):
+    tenant_a.login(client)
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    response = client.get(reverse("clients:liste"))
+    assert response["Content-Language"] == "en"
+
+
+def test_an_organisation_working_in_english_gets_english(client, tenant_a):
+    tenant_a.organisation.langue = "en"
+    tenant_a.organisation.save()
+    tenant_a.login(client)
+    assert client.get(reverse("clients:liste"))["Content-Language"] == "en"

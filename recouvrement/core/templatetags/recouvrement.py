@@ -3,25 +3,21 @@
 from __future__ import annotations
 
 import datetime
-from decimal import Decimal
 from typing import Any
 
 from django import template
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-register = template.Library()
+from recouvrement.core.formats import montant_texte
 
-SYMBOLES = {"EUR": "€", "USD": "$", "GBP": "£", "CHF": "CHF"}
+register = template.Library()
 
 
 @register.filter
 def montant(value: Any, devise: str = "EUR") -> str:
     """12345.6 → « 12 345,60 € » (in the active language's number format)."""
-    if value is None or value == "":
-        return "—"
-    nombre = formats.number_format(Decimal(value), 2, use_l10n=True, force_grouping=True)
-    return f"{nombre}\u00a0{SYMBOLES.get(devise or 'EUR', devise)}"
+    return montant_texte(value, devise)
 
 
 @register.filter

@@ -1,0 +1,268 @@
+"""The demo organisation loaded by ``make demo`` (command ``demo_charger``).
+
+A plausible French supplier in Lyon with its team (one account per role),
+about fifty customers with valid SIREN, SIRET and VAT numbers, their contacts,
+some six hundred invoices over the last fifteen months, credit notes, payments
+and their allocation. Open invoices fall in every age bucket relative to
+``aujourd_hui``, so that every page and every dunning step has something to
+show on the day the demo runs.
+
+Everything is written through the services of each app (``client_create``,
+``facture_create``, ``paiement_create``, ``lettrage_create``...), so that
+``reste_du``, statuses and the event timeline are exactly what real use would
+produce. This module sits on the top floor, like pages: it composes the
+services of every app and nothing in the domain imports it.
+
+The data are drawn in two steps: a pure plan (``random.Random(graine)``, dates
+relative to ``aujourd_hui``), then the writes, in one transaction. Same seed and
+same date, same data.
+"""
+
+from __future__ import annotations
+
+import datetime
+import random
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.contrib.auth.hashers import make_password
+from django.db import transaction
+from django.db.models import Count, Q
+
+from clients.models import Client, Contact
+from clients.services import client_create, contact_create
+from factures.models import STATUTS_OUVERTS, Facture, Lettrage, Nature, Paiement, Statut, SupportPaiement
+from factures.services import facture_create, lettrage_create, paiement_create
+from recouvrement.core.demo.plan import Plan, planifier
+from recouvrement.core.demo.referentiel import (
+    DEMO_DOMAINE,
+    DEMO_MOT_DE_PASSE,
+    DEMO_SIREN,
+    EQUIPE,
+    FUSEAU,
+    ORGANISATION,
+    TRANCHES,
+    tva_depuis,
+)
+from recouvrement.tenancy.context import organisation_scope
+from recouvrement.tenancy.models import Membre, Organisation, Role, User
+
+
+@dataclass(frozen=True)
+class UtilisateurDemo:
+    email: str
+    nom: str
+    role: str
+    libelle: str
+
+
+@dataclass
+class DemoResume:
+    """What the demo organisation holds (counted in the database, whether just loaded or already there)."""
+
+    cree: bool
+    organisation: str
+    siren: str
+    clients: int
+    contacts: int
+    factures: int
+    avoirs: int
+    paiements: int
+    lettrages: int
+    factures_ouvertes: int
+    factures_partiellement_payees: int
+    factures_payees: int
+    factures_affacturees: int
+    par_tranche: dict[str, int]
+    utilisateurs: list[UtilisateurDemo]
+    mot_de_passe: str = DEMO_MOT_DE_PASSE
+
+
+def charger_demo(*, aujourd_hui: datetime.date, graine: int = 2026) -> DemoResume:
+    """Create the demo organisation, or report on it if its SIREN is already there.
+
+    One transaction: either everything is loaded or nothing is. Platform-level
+    (creates an organisation and users); the tenant-owned rows are written in
+    the new organisation's scope.
+    """
+    with transaction.atomic():
+        organisation = Organisation.objects.filter(siren=DEMO_SIREN).first()
+        if organisation is not None:
+            return _resume(organisation=organisation, aujourd_hui=aujourd_hui, cree=False)
+        plan = planifier(rng=random.Random(graine), aujourd_hui=aujourd_hui)  # noqa: S311  (made-up data, no secret)
+        organisation = Organisation(**ORGANISATION)
+        organisation.full_clean()  # the field validators check the SIREN, the IBAN (valider_iban) and the BIC
+        organisation.save()
+        with organisation_scope(organisation):
+            membres = _equipe_create()
+            _ecrire(plan=plan, membres=membres, aujourd_hui=aujourd_hui)
+        return _resume(organisation=organisation, aujourd_hui=aujourd_hui, cree=True)
+
+
+def _resume(*, organisation: Organisation, aujourd_hui: datetime.date, cree: bool) -> DemoResume:
+    with organisation_scope(organisation):
+        factures = Facture.objects.filter(nature=Nature.FACTURE)
+        ouvertes = factures.filter(statut__in=STATUTS_OUVERTS)
+        par_tranche = ouvertes.aggregate(
+            **{cle: Count("pk", filter=_filtre_tranche(cle, aujourd_hui)) for cle, *_ in TRANCHES}
+        )
+        comptes = factures.aggregate(
+            total=Count("pk"),
+            ouvertes=Count("pk", filter=Q(statut__in=STATUTS_OUVERTS)),
+            partielles=Count("pk", filter=Q(statut=Statut.PARTIELLEMENT_PAYEE)),
+            payees=Count("pk", filter=Q(statut=Statut.PAYEE)),
+            affacturees=Count("pk", filter=Q(support_paiement=SupportPaiement.AFFACTURAGE)),
+        )
+        ordre = [email for email, *_ in EQUIPE]
+        membres = sorted(
+            Membre.objects.select_related("user"),
+            key=lambda m: (ordre.index(m.user.email) if m.user.email in ordre else len(ordre), m.user.email),
+        )
+        return DemoResume(
+            cree=cree,
+            organisation=organisation.raison_sociale,
+            siren=organisation.siren,
+            clients=Client.objects.count(),
+            contacts=Contact.objects.count(),
+            factures=comptes["total"],
+            avoirs=Facture.objects.filter(nature=Nature.AVOIR).count(),
+            paiements=Paiement.objects.count(),
+            lettrages=Lettrage.objects.filter(annule_le__isnull=True).count(),
+            factures_ouvertes=comptes["ouvertes"],
+            factures_partiellement_payees=comptes["partielles"],
+            factures_payees=comptes["payees"],
+            factures_affacturees=comptes["affacturees"],
+            par_tranche=par_tranche,
+            utilisateurs=[
+                UtilisateurDemo(
+                    email=m.user.email, nom=m.user.get_full_name(), role=m.role, libelle=str(Role(m.role).label)
+                )
+                for m in membres
+            ],
+        )
+
+
+def _filtre_tranche(cle: str, aujourd_hui: datetime.date) -> Q:
+    debut, fin = next((d, f) for c, d, f in TRANCHES if c == cle)
+    condition = Q()
+    if debut is not None:
+        condition &= Q(date_echeance__lte=aujourd_hui - datetime.timedelta(days=debut))
+    if fin is not None:
+        condition &= Q(date_echeance__gte=aujourd_hui - datetime.timedelta(days=fin))
+    return condition
+
+
+# --- the writes -------------------------------------------------------------------------------------------------
+
+
+def _equipe_create() -> dict[str, Membre]:
+    """The six accounts, one per role. Precondition: inside the demo organisation's scope."""
+    # One hash for the six accounts: the password is published anyway, and
+    # each PBKDF2 round costs half a second.
+    chiffre = make_password(DEMO_MOT_DE_PASSE)
+    membres: dict[str, Membre] = {}
+    for email, prenom, nom, role in EQUIPE:
+        user = User.objects.filter(email=email).first()
+        if user is None:
+            user = User.objects.create_user(email=email, password=None, first_name=prenom, last_name=nom)
+            user.password = chiffre
+            user.save(update_fields=["password"])
+        membres[email] = Membre.objects.create(user=user, role=role)
+    return membres
+
+
+def _ecrire(*, plan: Plan, membres: dict[str, Membre], aujourd_hui: datetime.date) -> None:
+    """Precondition: inside the demo organisation's scope and a transaction."""
+    commerciaux = (membres[f"commercial1@{DEMO_DOMAINE}"], membres[f"commercial2@{DEMO_DOMAINE}"])
+    chef_projet = membres[f"lecture@{DEMO_DOMAINE}"]
+    chargee = membres[f"credit@{DEMO_DOMAINE}"].user
+    bounce = datetime.datetime.combine(aujourd_hui - datetime.timedelta(days=24), datetime.time(9, 41), tzinfo=FUSEAU)
+
+    for client in plan.clients:
+        client.objet = client_create(
+            raison_sociale=client.raison_sociale,
+            siren=client.siren,
+            siret=client.siret,
+            tva_intracom=tva_depuis(client.siren),
+            adresse=client.adresse,
+            adresse_complement=client.adresse_complement,
+            code_postal=client.ville[1],
+            ville=client.ville[0],
+            delai_paiement_jours=client.delai_paiement_jours,
+            fin_de_mois=client.fin_de_mois,
+            plafond_credit=client.plafond_credit,
+            affactureur=client.affactureur,
+            agrement_affacturage=client.agrement_affacturage,
+            categorie=client.categorie,
+            date_debut_relation=client.date_debut_relation,
+            commercial=commerciaux[client.commercial],
+            chef_projet=chef_projet if client.avec_chef_projet else None,
+            langue=client.langue,
+            external_id=f"C{client.rang + 1:05d}",
+        )
+        for contact in client.contacts:
+            contact_cree = contact_create(
+                client=client.objet,
+                civilite=contact.civilite,
+                prenom=contact.prenom,
+                nom=contact.nom,
+                fonction=contact.fonction,
+                email=contact.email,
+                telephone=contact.telephone,
+                langue=contact.langue,
+                role_comptabilite="comptabilite" in contact.roles,
+                role_achats="achats" in contact.roles,
+                role_signataire="signataire" in contact.roles,
+                role_direction="direction" in contact.roles,
+                opt_out=contact.opt_out,
+            )
+            if contact.email_invalide:
+                # What the ESP's bounce webhook does; no service writes it yet.
+                Contact.objects.filter(pk=contact_cree.pk).update(email_invalide=True, email_invalide_le=bounce)
+
+    for piece in plan.pieces:
+        assert piece.client.objet is not None
+        piece.objet = facture_create(
+            client=piece.client.objet,
+            numero=piece.numero,
+            nature=piece.nature,
+            facture_origine=piece.origine.objet if piece.origine else None,
+            date_emission=piece.date_emission,
+            date_echeance=piece.date_echeance,
+            montant_ht=piece.montant_ht,
+            montant_tva=piece.montant_tva,
+            support_paiement=piece.support,
+            numero_commande=piece.numero_commande,
+        )
+    for piece in plan.pieces:
+        if piece.avoir_lettre:
+            assert piece.origine is not None
+            assert piece.origine.objet is not None
+            lettrage_create(
+                facture=piece.origine.objet,
+                avoir=piece.objet,
+                montant=piece.montant_ttc,
+                date_lettrage=piece.date_emission,
+                auteur=chargee,
+            )
+
+    for paiement in plan.paiements:
+        lignes = sum((montant for _, montant in paiement.lignes), Decimal(0))
+        objet = paiement_create(
+            client=paiement.client.objet if paiement.client else None,
+            montant=lignes + paiement.surplus,
+            date_paiement=paiement.date_paiement,
+            moyen=paiement.moyen,
+            reference=paiement.reference,
+            libelle=paiement.libelle,
+        )
+        for facture, montant in paiement.lignes:
+            assert facture.objet is not None
+            lettrage_create(
+                facture=facture.objet,
+                paiement=objet,
+                montant=montant,
+                # Matched the next morning, from the bank statement.
+                date_lettrage=min(paiement.date_paiement + datetime.timedelta(days=1), aujourd_hui),
+                auteur=chargee,
+            )

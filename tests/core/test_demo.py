@@ -1,0 +1,80 @@
+"""``make demo`` loads its organisation on SQLite: the loader is run there, in a subprocess, as the demo does.
+
+The suite's database is PostgreSQL; this test touches it not at all. It
+migrates a throwaway SQLite file with the local settings, then runs
+``demo_charger`` twice on it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from recouvrement.core.demo import TRANCHES
+from recouvrement.tenancy.models import Role
+
+RACINE = Path(__file__).resolve().parents[2]
+
+
+def manage(*args: str, base: Path) -> str:
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "recouvrement.settings.local",
+        "DATABASE_URL": f"sqlite:///{base}",
+    }
+    result = subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=RACINE,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, f"manage.py {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}"
+    return result.stdout
+
+
+def charger(base: Path) -> dict[str, Any]:
+    return json.loads(manage("demo_charger", "--json", "--date", "2026-11-27", base=base))
+
+
+def test_demo_loads_a_realistic_organisation_on_sqlite_and_a_second_run_changes_nothing(tmp_path: Path) -> None:
+    # given an empty, migrated SQLite database
+    base = tmp_path / "demo.sqlite3"
+    manage("migrate", "--no-input", "-v", "0", base=base)
+
+    # when the demo is loaded
+    resume = charger(base)
+
+    # then it holds an organisation worth showing
+    assert resume["cree"] is True
+    assert 45 <= resume["clients"] <= 55
+    assert resume["contacts"] >= resume["clients"]
+    assert resume["factures"] >= 550
+    assert 8 <= resume["avoirs"] <= 20
+    assert resume["paiements"] >= 200
+    assert resume["lettrages"] >= resume["paiements"] - 10
+    assert resume["factures_affacturees"] > 0
+    assert 0 < resume["factures_ouvertes"] < resume["factures"]
+    assert resume["factures_payees"] > resume["factures"] / 2
+    assert resume["factures_partiellement_payees"] > 0
+    assert set(resume["par_tranche"]) == {cle for cle, *_ in TRANCHES}
+    assert all(nombre > 0 for nombre in resume["par_tranche"].values()), resume["par_tranche"]
+    assert sum(resume["par_tranche"].values()) == resume["factures_ouvertes"]
+    roles = [u["role"] for u in resume["utilisateurs"]]
+    assert sorted(set(roles)) == sorted(Role.values)
+    assert roles.count(Role.COMMERCIAL) == 2
+    assert all(u["email"].endswith("@demo.example") for u in resume["utilisateurs"])
+    assert resume["mot_de_passe"] == "demo-recouvrement"
+
+    # when it is loaded again
+    encore = charger(base)
+
+    # then nothing was added: the same counts, reported as already there
+    assert encore["cree"] is False
+    assert {**encore, "cree": True} == resume
