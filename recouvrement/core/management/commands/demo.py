@@ -84,16 +84,23 @@ class Command(BaseCommand):
         self.stdout.write(_("Worker Celery et planificateur beat démarrés (broker : fichiers dans var/broker)."))
         self.stdout.write(_("E-mails envoyés : var/mails/. Ctrl-C arrête tout."))
 
-        def stop(*_args: Any) -> None:
-            raise KeyboardInterrupt
+        arret_demande = False
 
+        def stop(*_args: Any) -> None:
+            nonlocal arret_demande
+            arret_demande = True
+
+        # Ctrl-C reaches the whole process group: the children stop by themselves,
+        # this process only waits for them (and stops them if one died alone).
+        signal.signal(signal.SIGINT, stop)
         signal.signal(signal.SIGTERM, stop)
         try:
-            while all(p.poll() is None for p in processes):
+            while not arret_demande and all(p.poll() is None for p in processes):
                 time.sleep(0.5)
-            self.stderr.write(_("Un des processus s'est arrêté ; arrêt de la démo."))
-        except KeyboardInterrupt:
-            self.stdout.write(_("Arrêt…"))
+            if arret_demande:
+                self.stdout.write(_("Arrêt…"))
+            else:
+                self.stderr.write(_("Un des processus s'est arrêté ; arrêt de la démo."))
         finally:
             for process in processes:
                 if process.poll() is None:
