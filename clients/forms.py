@@ -6,39 +6,15 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from clients.models import Client, Contact
+from clients.services import CLIENT_FIELDS, CONTACT_FIELDS
 from recouvrement.core.validators import normaliser_siren, normaliser_siret, normaliser_tva
 from recouvrement.tenancy.selectors import membre_commercial_list
-
-CLIENT_FORM_FIELDS = [
-    "raison_sociale",
-    "siren",
-    "siret",
-    "tva_intracom",
-    "adresse",
-    "adresse_complement",
-    "code_postal",
-    "ville",
-    "pays",
-    "delai_paiement_jours",
-    "fin_de_mois",
-    "plafond_credit",
-    "categorie",
-    "date_debut_relation",
-    "commercial",
-    "chef_projet",
-    "affactureur",
-    "agrement_affacturage",
-    "langue",
-    "devise",
-    "external_id",
-    "notes",
-]
 
 
 class ClientForm(forms.ModelForm):
     class Meta:
         model = Client
-        fields = CLIENT_FORM_FIELDS
+        fields = CLIENT_FIELDS
         widgets = {
             "date_debut_relation": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             "notes": forms.Textarea(attrs={"rows": 3}),
@@ -70,20 +46,7 @@ class ClientForm(forms.ModelForm):
 class ContactForm(forms.ModelForm):
     class Meta:
         model = Contact
-        fields = [
-            "civilite",
-            "prenom",
-            "nom",
-            "fonction",
-            "email",
-            "telephone",
-            "langue",
-            "role_comptabilite",
-            "role_achats",
-            "role_signataire",
-            "role_direction",
-            "opt_out",
-        ]
+        fields = CONTACT_FIELDS
 
 
 class NoteForm(forms.Form):

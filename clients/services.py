@@ -12,52 +12,48 @@ from clients.models import Client, Contact
 from recouvrement.core.errors import ApplicationError
 from recouvrement.core.validators import normaliser_siren, normaliser_siret, normaliser_tva
 
-CLIENT_FIELDS = frozenset(
-    {
-        "raison_sociale",
-        "siren",
-        "siret",
-        "tva_intracom",
-        "adresse",
-        "adresse_complement",
-        "code_postal",
-        "ville",
-        "pays",
-        "delai_paiement_jours",
-        "fin_de_mois",
-        "plafond_credit",
-        "affactureur",
-        "agrement_affacturage",
-        "categorie",
-        "date_debut_relation",
-        "commercial",
-        "chef_projet",
-        "langue",
-        "devise",
-        "notes",
-        "external_id",
-    }
+CLIENT_FIELDS = (
+    "raison_sociale",
+    "siren",
+    "siret",
+    "tva_intracom",
+    "adresse",
+    "adresse_complement",
+    "code_postal",
+    "ville",
+    "pays",
+    "delai_paiement_jours",
+    "fin_de_mois",
+    "plafond_credit",
+    "categorie",
+    "date_debut_relation",
+    "commercial",
+    "chef_projet",
+    "affactureur",
+    "agrement_affacturage",
+    "langue",
+    "devise",
+    "external_id",
+    "notes",
 )
-CONTACT_FIELDS = frozenset(
-    {
-        "civilite",
-        "prenom",
-        "nom",
-        "fonction",
-        "email",
-        "telephone",
-        "langue",
-        "role_comptabilite",
-        "role_achats",
-        "role_signataire",
-        "role_direction",
-        "opt_out",
-    }
+CONTACT_FIELDS = (
+    "civilite",
+    "prenom",
+    "nom",
+    "fonction",
+    "email",
+    "telephone",
+    "langue",
+    "role_comptabilite",
+    "role_achats",
+    "role_signataire",
+    "role_direction",
+    "opt_out",
 )
 
 
-def _check_fields(fields: dict[str, Any], allowed: frozenset[str]) -> None:
-    unknown = set(fields) - allowed
+def _check_fields(fields: dict[str, Any], allowed: tuple[str, ...]) -> None:
+    unknown = set(fields) - set(allowed)
     if unknown:
         raise ApplicationError(
             _("Champ inconnu : %(champ)s.") % {"champ": ", ".join(sorted(unknown))},

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from recouvrement.core.validators import normaliser_bic, normaliser_iban, normaliser_siren, valider_siren
 from recouvrement.tenancy.models import Membre, Organisation, Role
+from recouvrement.tenancy.services import ORGANISATION_FIELDS
 
 
 class ConnexionForm(AuthenticationForm):
@@ -48,28 +49,7 @@ class AcceptationForm(forms.Form):
 class OrganisationForm(forms.ModelForm):
     class Meta:
         model = Organisation
-        fields = [
-            "raison_sociale",
-            "siren",
-            "adresse",
-            "adresse_complement",
-            "code_postal",
-            "ville",
-            "pays",
-            "fuseau_horaire",
-            "langue",
-            "expediteur_nom",
-            "expediteur_email",
-            "signature",
-            "entete",
-            "logo",
-            "banque",
-            "titulaire_compte",
-            "iban",
-            "bic",
-            "clause_penalites",
-            "clause_reserve_propriete",
-        ]
+        fields = ORGANISATION_FIELDS
         widgets = {
             "signature": forms.Textarea(attrs={"rows": 3}),
             "entete": forms.Textarea(attrs={"rows": 3}),

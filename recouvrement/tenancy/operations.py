@@ -34,6 +34,19 @@ def _tenant_unique_index_sql(table: str) -> str:
     return f'CREATE UNIQUE INDEX IF NOT EXISTS "{table}_tenant_id_id_uniq" ON "{table}" (tenant_id, id)'
 
 
+def _add_tenant_fk(schema_editor: Any, table: str, column: str, target_table: str) -> None:
+    schema_editor.execute(_tenant_unique_index_sql(target_table))
+    schema_editor.execute(
+        f'ALTER TABLE "{table}" ADD CONSTRAINT "{table}_{column}_meme_tenant" '
+        f'FOREIGN KEY (tenant_id, "{column}") REFERENCES "{target_table}" (tenant_id, id) '
+        "DEFERRABLE INITIALLY DEFERRED"
+    )
+
+
+def _drop_tenant_fk(schema_editor: Any, table: str, column: str) -> None:
+    schema_editor.execute(f'ALTER TABLE "{table}" DROP CONSTRAINT IF EXISTS "{table}_{column}_meme_tenant"')
+
+
 def _is_tenant_model(model: Any) -> bool:
     try:
         field = model._meta.get_field("tenant")
@@ -87,13 +100,7 @@ class SecureTenantTable(Operation):
             target = field.related_model
             if target is None or not _is_tenant_model(target):
                 continue
-            target_table = target._meta.db_table
-            execute(_tenant_unique_index_sql(target_table))
-            execute(
-                f'ALTER TABLE "{table}" ADD CONSTRAINT "{table}_{field.column}_meme_tenant" '
-                f'FOREIGN KEY (tenant_id, "{field.column}") REFERENCES "{target_table}" (tenant_id, id) '
-                "DEFERRABLE INITIALLY DEFERRED"
-            )
+            _add_tenant_fk(schema_editor, table, field.column, target._meta.db_table)
 
     def database_backwards(self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any) -> None:
         if schema_editor.connection.vendor != "postgresql":
@@ -103,7 +110,7 @@ class SecureTenantTable(Operation):
         execute = schema_editor.execute
         for field in model._meta.concrete_fields:
             if field.is_relation and field.name != "tenant" and _is_tenant_model(field.related_model):
-                execute(f'ALTER TABLE "{table}" DROP CONSTRAINT IF EXISTS "{table}_{field.column}_meme_tenant"')
+                _drop_tenant_fk(schema_editor, table, field.column)
         for name in self.extra_select_policies:
             execute(f'DROP POLICY IF EXISTS "{name}" ON "{table}"')
         execute(f'DROP POLICY IF EXISTS tenant_isolation ON "{table}"')
@@ -135,19 +142,10 @@ class TenantForeignKey(Operation):
             return
         model = to_state.apps.get_model(app_label, self.model_name)
         field = model._meta.get_field(self.field_name)
-        table = model._meta.db_table
-        target_table = field.related_model._meta.db_table
-        schema_editor.execute(_tenant_unique_index_sql(target_table))
-        schema_editor.execute(
-            f'ALTER TABLE "{table}" ADD CONSTRAINT "{table}_{field.column}_meme_tenant" '
-            f'FOREIGN KEY (tenant_id, "{field.column}") REFERENCES "{target_table}" (tenant_id, id) '
-            "DEFERRABLE INITIALLY DEFERRED"
-        )
+        _add_tenant_fk(schema_editor, model._meta.db_table, field.column, field.related_model._meta.db_table)
 
     def database_backwards(self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any) -> None:
         if schema_editor.connection.vendor != "postgresql":
             return
         model = from_state.apps.get_model(app_label, self.model_name)
-        field = model._meta.get_field(self.field_name)
-        table = model._meta.db_table
-        schema_editor.execute(f'ALTER TABLE "{table}" DROP CONSTRAINT IF EXISTS "{table}_{field.column}_meme_tenant"')
+        _drop_tenant_fk(schema_editor, model._meta.db_table, model._meta.get_field(self.field_name).column)

@@ -21,29 +21,27 @@ from recouvrement.tenancy.models import Invitation, Membre, Organisation, Role, 
 
 INVITATION_SALT = "recouvrement.invitation"
 
-ORGANISATION_FIELDS = frozenset(
-    {
-        "raison_sociale",
-        "siren",
-        "adresse",
-        "adresse_complement",
-        "code_postal",
-        "ville",
-        "pays",
-        "fuseau_horaire",
-        "langue",
-        "expediteur_nom",
-        "expediteur_email",
-        "signature",
-        "entete",
-        "logo",
-        "banque",
-        "titulaire_compte",
-        "iban",
-        "bic",
-        "clause_penalites",
-        "clause_reserve_propriete",
-    }
+ORGANISATION_FIELDS = (
+    "raison_sociale",
+    "siren",
+    "adresse",
+    "adresse_complement",
+    "code_postal",
+    "ville",
+    "pays",
+    "fuseau_horaire",
+    "langue",
+    "expediteur_nom",
+    "expediteur_email",
+    "signature",
+    "entete",
+    "logo",
+    "banque",
+    "titulaire_compte",
+    "iban",
+    "bic",
+    "clause_penalites",
+    "clause_reserve_propriete",
 )
 
 # Printed on letters unless the organisation writes its own (Code de commerce L441-10).
@@ -90,7 +88,7 @@ def organisation_update(*, organisation: Organisation, **fields: Any) -> Organis
     """Precondition: ``organisation`` is the active one (the caller checked the admin role)."""
     if organisation.pk != current_organisation_id():
         raise ApplicationError(_("Organisation inconnue."), code="organisation_inconnue")
-    unknown = set(fields) - ORGANISATION_FIELDS
+    unknown = set(fields) - set(ORGANISATION_FIELDS)
     if unknown:
         raise ApplicationError(_("Champ inconnu : %(champ)s.") % {"champ": ", ".join(sorted(unknown))})
     for name, value in fields.items():

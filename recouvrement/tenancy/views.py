@@ -12,6 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from recouvrement.core.errors import ApplicationError
@@ -42,13 +43,16 @@ connexion = personal_write(ConnexionView.as_view())
 deconnexion = personal_write(auth_views.LogoutView.as_view())
 mot_de_passe = personal_write(
     auth_views.PasswordChangeView.as_view(
-        template_name="tenancy/mot_de_passe.html", success_url=reverse_lazy("mot_de_passe_change")
+        template_name="tenancy/formulaire_compte.html",
+        extra_context={"titre": gettext_lazy("Changer de mot de passe")},
+        success_url=reverse_lazy("mot_de_passe_change"),
     )
 )
 mot_de_passe_change = auth_views.PasswordChangeDoneView.as_view(template_name="tenancy/mot_de_passe_change.html")
 reinitialisation = personal_write(
     auth_views.PasswordResetView.as_view(
-        template_name="tenancy/reinitialisation.html",
+        template_name="tenancy/formulaire_compte.html",
+        extra_context={"titre": gettext_lazy("Mot de passe oublié")},
         email_template_name="emails/reinitialisation.txt",
         html_email_template_name="emails/reinitialisation.html",
         subject_template_name="emails/reinitialisation_sujet.txt",
@@ -60,7 +64,8 @@ reinitialisation_envoyee = auth_views.PasswordResetDoneView.as_view(
 )
 reinitialisation_confirmation = personal_write(
     auth_views.PasswordResetConfirmView.as_view(
-        template_name="tenancy/reinitialisation_confirmation.html",
+        template_name="tenancy/formulaire_compte.html",
+        extra_context={"titre": gettext_lazy("Nouveau mot de passe")},
         success_url=reverse_lazy("reinitialisation_terminee"),
     )
 )
