@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from clients.models import Client, Contact
 from clients.services import CLIENT_FIELDS, CONTACT_FIELDS
+from recouvrement.core.forms import MontantField
 from recouvrement.core.validators import normaliser_siren, normaliser_siret, normaliser_tva
 from recouvrement.tenancy.selectors import membre_commercial_list
 
@@ -19,6 +20,7 @@ class ClientForm(forms.ModelForm):
             "date_debut_relation": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             "notes": forms.Textarea(attrs={"rows": 3}),
         }
+        field_classes = {"plafond_credit": MontantField, "agrement_affacturage": MontantField}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

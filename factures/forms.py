@@ -10,8 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from clients.models import Client
 from factures.models import Facture, MoyenPaiement, Nature, Paiement, SupportPaiement
 from recouvrement.core.formats import montant_texte
-
-MONTANT: dict[str, Any] = {"max_digits": 14, "decimal_places": 2, "localize": True}
+from recouvrement.core.forms import MontantField
 
 
 class FactureForm(forms.Form):
@@ -25,8 +24,8 @@ class FactureForm(forms.Form):
         widget=forms.DateInput(attrs={"type": "date"}),
         help_text=_("Vide : calculée d'après les conditions de paiement du client."),
     )
-    montant_ht = forms.DecimalField(label=_("Montant HT"), min_value=Decimal("0"), **MONTANT)
-    montant_tva = forms.DecimalField(label=_("TVA"), min_value=Decimal("0"), **MONTANT)
+    montant_ht = MontantField(label=_("Montant HT"), min_value=Decimal("0"))
+    montant_tva = MontantField(label=_("TVA"), min_value=Decimal("0"))
     support_paiement = forms.ChoiceField(
         label=_("Support de paiement"), choices=SupportPaiement.choices, initial=SupportPaiement.VIREMENT
     )
@@ -44,18 +43,18 @@ class PaiementForm(forms.ModelForm):
         model = Paiement
         fields = ["client", "date_paiement", "montant", "moyen", "reference", "libelle"]
         widgets = {"date_paiement": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")}
+        field_classes = {"montant": MontantField}
 
     def __init__(self, *args: Any, clients: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["client"].queryset = clients  # type: ignore[attr-defined]
         self.fields["client"].required = True
-        self.fields["montant"].localize = True
         self.fields["moyen"].initial = MoyenPaiement.VIREMENT
 
 
 class LettrageForm(forms.Form):
     source = forms.ChoiceField(label=_("Depuis"))
-    montant = forms.DecimalField(label=_("Montant"), min_value=Decimal("0.01"), **MONTANT)
+    montant = MontantField(label=_("Montant"), min_value=Decimal("0.01"))
 
     def __init__(self, *args: Any, facture: Facture, paiements: Any, avoirs: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
