@@ -14,7 +14,10 @@ class MontantField(forms.DecimalField):
     """An amount in euros as people type or paste it: « 1 250,50 », « 1250.50 », « 1 250,50 € ».
 
     Spaces (also the no-break ones of French formatting) and the euro sign are
-    ignored, and a comma or a dot is the decimal separator.
+    ignored. With both a comma and a dot, the last one is the decimal separator
+    and the other one groups thousands (« 1.250,50 », « 1,250.50 »); alone,
+    either is the decimal separator, so « 12,345 » (three decimals) is refused
+    rather than guessed.
     """
 
     default_error_messages = {"invalid": _("Saisissez un montant, par exemple 1 250,50.")}
@@ -29,5 +32,9 @@ class MontantField(forms.DecimalField):
         if isinstance(value, str):
             for espace in ESPACES:
                 value = value.replace(espace, "")
-            value = value.replace("€", "").replace(",", ".")
+            value = value.replace("€", "")
+            if "," in value and "." in value:
+                groupe = "," if value.rindex(".") > value.rindex(",") else "."
+                value = value.replace(groupe, "")
+            value = value.replace(",", ".")
         return super().to_python(value)

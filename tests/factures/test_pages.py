@@ -125,7 +125,14 @@ def test_record_a_payment_then_allocate_it_from_the_invoice_page(client, tenant_
 
 @pytest.mark.parametrize(
     ("saisie", "valeur"),
-    [("1 250,50", "1250.50"), ("1\u202f250,50\u00a0€", "1250.50"), ("1250.5", "1250.50"), ("0,01", "0.01")],
+    [
+        ("1 250,50", "1250.50"),
+        ("1\u202f250,50\u00a0€", "1250.50"),
+        ("1250.5", "1250.50"),
+        ("0,01", "0.01"),
+        ("1.250,50", "1250.50"),
+        ("1,250.50", "1250.50"),
+    ],
 )
 def test_amounts_are_read_as_people_type_them(saisie, valeur):
     from recouvrement.core.forms import MontantField
@@ -133,7 +140,7 @@ def test_amounts_are_read_as_people_type_them(saisie, valeur):
     assert MontantField().clean(saisie) == Decimal(valeur)
 
 
-@pytest.mark.parametrize("saisie", ["1,250.50", "douze", "1.2.3", "12,345"])
+@pytest.mark.parametrize("saisie", ["douze", "1.2.3", "12,345", "1,2,3.4.5"])
 def test_ambiguous_or_wrong_amounts_are_refused(saisie):
     from django.core.exceptions import ValidationError
 
