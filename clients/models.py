@@ -34,6 +34,14 @@ class Categorie(models.TextChoices):
     AUTRE = "autre", _("Autre")
 
 
+class ClasseRisque(models.TextChoices):
+    A = "A", _("A — risque très faible")
+    B = "B", _("B — risque faible")
+    C = "C", _("C — risque modéré")
+    D = "D", _("D — risque élevé")
+    E = "E", _("E — risque très élevé")
+
+
 class Client(ConstraintErrorsOnFieldsMixin, TenantModel):
     """A customer company that buys on credit from the organisation.
 
@@ -61,6 +69,7 @@ class Client(ConstraintErrorsOnFieldsMixin, TenantModel):
         _("agrément de l'affactureur"), max_digits=14, decimal_places=2, null=True, blank=True
     )
     categorie = models.CharField(_("catégorie"), max_length=20, choices=Categorie.choices, default=Categorie.TPE_PME)
+    classe_risque = models.CharField(_("classe de risque"), max_length=1, choices=ClasseRisque.choices, blank=True)
     date_debut_relation = models.DateField(_("client depuis"), null=True, blank=True)
     commercial = models.ForeignKey(
         Membre,

@@ -26,6 +26,7 @@ CLIENT_FIELDS = (
     "fin_de_mois",
     "plafond_credit",
     "categorie",
+    "classe_risque",
     "date_debut_relation",
     "commercial",
     "chef_projet",

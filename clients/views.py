@@ -20,6 +20,8 @@ from recouvrement.tenancy.decorators import membre_requis, role_requis
 from recouvrement.tenancy.forms import add_error_from
 from recouvrement.tenancy.http import MembreRequest
 from recouvrement.tenancy.roles import peut_gerer_creances
+from relances.forms import AppelForm, PauseForm
+from relances.selectors import envoi_list, factures_avec_derniere_relance, pause_list, tache_list
 
 PAR_PAGE = 50
 
@@ -49,13 +51,19 @@ def client_liste(request: MembreRequest) -> HttpResponse:
 def client_detail(request: MembreRequest, client_id: int) -> HttpResponse:
     client = access_client(request, client_id)
     aujourd_hui = timezone.localdate()
+    factures = factures_avec_derniere_relance(facture_list(membre=request.membre, client=client, ouvertes=True))
     context = {
         "client": client,
         "situation": client_situation(client=client, aujourd_hui=aujourd_hui),
         "contact_list": selectors.contact_list(client=client),
-        "facture_list": facture_list(membre=request.membre, client=client, ouvertes=True)[:200],
+        "facture_list": factures[:200],
         "evenement_list": selectors.evenement_list(client=client, limite=50),
+        "envoi_list": envoi_list(membre=request.membre, client=client)[:20],
+        "tache_list": tache_list(membre=request.membre, toutes=True, client=client)[:20],
+        "pause_list": pause_list(client=client, aujourd_hui=aujourd_hui),
         "note_form": NoteForm(),
+        "appel_form": AppelForm(),
+        "pause_form": PauseForm(),
         "aujourd_hui": aujourd_hui,
     }
     return render(request, "clients/detail.html", context)

@@ -35,6 +35,9 @@ urlpatterns = [
     path("invitation/<str:token>/", tenancy_views.invitation, name="invitation"),
     path("clients/", include("clients.urls")),
     path("factures/", include("factures.urls")),
+    path("relances/", include("relances.urls")),
+    # ESP tracking webhooks (django-anymail), authenticated with ANYMAIL_WEBHOOK_SECRET.
+    path("anymail/", include("anymail.urls")),
     path("langue/", personal_write(set_language), name="set_language"),
     path("admin/", admin.site.urls),
 ]

@@ -97,3 +97,13 @@ class PaiementFactory(factory.django.DjangoModelFactory):
     date_paiement = datetime.date(2026, 10, 15)
     montant = Decimal("500.00")
     montant_non_affecte = factory.LazyAttribute(lambda o: o.montant)
+
+
+def scenario_avec_etape(*, decalage: int = 1, nom: str | None = None):
+    """A scenario with one e-mail step (and its French template). Inside an organisation scope."""
+    from relances.models import Etape, ModeleMessage, Scenario
+
+    scenario = Scenario.objects.create(nom=nom or f"Scénario {Scenario.objects.count() + 1}")
+    etape = Etape.objects.create(scenario=scenario, nom="Rappel", decalage_jours=decalage, contacts_a=["comptabilite"])
+    ModeleMessage.objects.create(etape=etape, langue="fr", sujet="Rappel", corps="{{ tableau_factures }}")
+    return etape

@@ -153,7 +153,22 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE: dict[str, Any] = {
     "sessions-nettoyer": {"task": "core.sessions_nettoyer", "schedule": 24 * 60 * 60},
+    # Plans each organisation once a business day at its hour, and moves its outbox.
+    "relances-ordonnancer": {
+        "task": "relances.ordonnancer",
+        "schedule": env.int("RELANCES_ORDONNANCEUR_SECONDES", default=5 * 60),
+    },
 }
+
+# Dunning engine (relances).
+RELANCES_EXPEDITEUR = env("RELANCES_EXPEDITEUR", default="relances@recouvrement.localhost")
+RELANCES_DOMAINE_MESSAGE_ID = env("RELANCES_DOMAINE_MESSAGE_ID", default="recouvrement.localhost")
+# True when the ESP (or the local catcher) accepts a given idempotency key once:
+# a send interrupted by a crash is then sent again at once with the same key.
+RELANCES_ESP_IDEMPOTENT = env.bool("RELANCES_ESP_IDEMPOTENT", default=True)
+# How long a send may stay "en cours" before the reconciliation takes it again.
+RELANCES_DELAI_RECONCILIATION = env.int("RELANCES_DELAI_RECONCILIATION", default=10 * 60)
+RELANCES_ENVOIS_PAR_LOT = env.int("RELANCES_ENVOIS_PAR_LOT", default=500)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],

@@ -3,7 +3,9 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 
 from recouvrement.core.admin_site import TenantAdmin
+from recouvrement.tenancy.context import organisation_scope
 from recouvrement.tenancy.models import Invitation, Membre, Organisation, User
+from recouvrement.tenancy.signals import organisation_creee
 
 
 @admin.register(User)
@@ -24,6 +26,12 @@ class UserAdmin(BaseUserAdmin):
 class OrganisationAdmin(admin.ModelAdmin):
     list_display = ("raison_sociale", "siren", "ville", "fuseau_horaire", "created_at")
     search_fields = ("raison_sociale", "siren")
+
+    def save_model(self, request, obj, form, change):  # type: ignore[no-untyped-def]
+        super().save_model(request, obj, form, change)
+        if not change:
+            with organisation_scope(obj):
+                organisation_creee.send(sender=Organisation, organisation=obj)
 
 
 @admin.register(Membre)

@@ -18,6 +18,7 @@ from recouvrement.core.errors import ApplicationError
 from recouvrement.core.validators import normaliser_bic, normaliser_iban, normaliser_siren
 from recouvrement.tenancy.context import current_organisation_id, organisation_scope
 from recouvrement.tenancy.models import Invitation, Membre, Organisation, Role, User
+from recouvrement.tenancy.signals import organisation_creee
 
 INVITATION_SALT = "recouvrement.invitation"
 
@@ -80,6 +81,7 @@ def organisation_signup(
     user = User.objects.create_user(email=email, password=password, first_name=first_name, last_name=last_name)
     with organisation_scope(organisation, user_id=user.pk):
         Membre.objects.create(user=user, role=Role.ADMIN)
+        organisation_creee.send(sender=Organisation, organisation=organisation)
     return user, organisation
 
 

@@ -23,12 +23,27 @@ from recouvrement.core.errors import TenantScopeError
 from recouvrement.tenancy.checks import tenant_models
 from recouvrement.tenancy.context import organisation_scope, unscoped, user_scope
 from recouvrement.tenancy.models import Invitation, Membre, Role
+from relances.models import (
+    Envoi,
+    Etape,
+    ModeleMessage,
+    ParametresRelance,
+    Pause,
+    PlanificationJour,
+    Promesse,
+    RegleAffectation,
+    Relance,
+    Scenario,
+    ScenarioImpose,
+    Tache,
+)
 from tests.factories import (
     ClientFactory,
     ContactFactory,
     FactureFactory,
     MembreFactory,
     PaiementFactory,
+    scenario_avec_etape,
 )
 
 
@@ -48,6 +63,33 @@ def _evenement() -> Evenement:
     return evenement_record(client=ClientFactory(), type="test", message="Un événement")
 
 
+def _envoi() -> Envoi:
+    etape = scenario_avec_etape()
+    return Envoi.objects.create(
+        client=ClientFactory(), date_prevue=datetime.date(2026, 11, 26), etape=etape, canal=etape.canal
+    )
+
+
+def _relance() -> Relance:
+    etape = scenario_avec_etape()
+    facture = FactureFactory()
+    return Relance.objects.create(
+        facture=facture,
+        client=facture.client,
+        etape=etape,
+        date_prevue=datetime.date(2026, 11, 26),
+        decalage_jours=1,
+        canal="email",
+    )
+
+
+def _regle() -> RegleAffectation:
+    etape = scenario_avec_etape()
+    return RegleAffectation.objects.create(
+        ordre=RegleAffectation.objects.count() + 1, nom="Règle", scenario=etape.scenario
+    )
+
+
 MAKERS: dict[type, Callable[[], object]] = {
     Membre: lambda: MembreFactory(role=Role.LECTURE),
     Invitation: _invitation,
@@ -57,6 +99,24 @@ MAKERS: dict[type, Callable[[], object]] = {
     Facture: FactureFactory,
     Paiement: PaiementFactory,
     Lettrage: _lettrage,
+    ParametresRelance: lambda: ParametresRelance.objects.create(),  # noqa: PLW0108  (lazy: needs a scope)
+    Scenario: lambda: scenario_avec_etape().scenario,
+    Etape: scenario_avec_etape,
+    ModeleMessage: lambda: scenario_avec_etape().modeles.get(),  # noqa: PLW0108  (lazy: needs a scope)
+    RegleAffectation: _regle,
+    ScenarioImpose: lambda: ScenarioImpose.objects.create(
+        client=ClientFactory(), scenario=scenario_avec_etape().scenario
+    ),
+    Pause: lambda: Pause.objects.create(client=ClientFactory(), motif="manuelle"),
+    Envoi: _envoi,
+    Relance: _relance,
+    PlanificationJour: lambda: PlanificationJour.objects.create(jour=datetime.date(2026, 11, 26)),
+    Tache: lambda: Tache.objects.create(
+        client=ClientFactory(), type="appel", titre="Appeler", echeance=datetime.date(2026, 11, 26)
+    ),
+    Promesse: lambda: Promesse.objects.create(
+        client=ClientFactory(), montant=Decimal("10.00"), date_promise=datetime.date(2026, 12, 1)
+    ),
 }
 
 

@@ -16,7 +16,15 @@ from django.utils import timezone
 
 from factures.services import lettrage_create
 from recouvrement.tenancy.models import Invitation, Role
-from tests.factories import ClientFactory, ContactFactory, FactureFactory, MembreFactory, PaiementFactory
+from relances.models import Envoi, Pause, StatutEnvoi, Tache
+from tests.factories import (
+    ClientFactory,
+    ContactFactory,
+    FactureFactory,
+    MembreFactory,
+    PaiementFactory,
+    scenario_avec_etape,
+)
 
 # URLs that take no tenant object, or are reached by a secret token rather
 # than an id (the token itself names the organisation): tested elsewhere.
@@ -60,6 +68,16 @@ def ids_of_a(tenant_a):
         invitation = Invitation.objects.create(
             email="nouveau@exemple.fr", role=Role.CHARGE, expires_at=timezone.now() + datetime.timedelta(days=2)
         )
+        etape = scenario_avec_etape()
+        envoi = Envoi.objects.create(
+            client=client,
+            date_prevue=datetime.date(2026, 11, 26),
+            etape=etape,
+            canal=etape.canal,
+            statut=StatutEnvoi.A_VALIDER,
+        )
+        tache = Tache.objects.create(client=client, type="appel", titre="Appeler", echeance=datetime.date(2026, 11, 26))
+        pause = Pause.objects.create(client=client, motif="manuelle")
     return {
         "client_id": client.pk,
         "contact_id": contact.pk,
@@ -68,6 +86,9 @@ def ids_of_a(tenant_a):
         "lettrage_id": lettrage.pk,
         "membre_id": membre.pk,
         "invitation_id": invitation.pk,
+        "envoi_id": envoi.pk,
+        "tache_id": tache.pk,
+        "pause_id": pause.pk,
     }
 
 
@@ -99,8 +120,8 @@ def test_organisation_a_reaches_the_same_urls(client, tenant_a, ids_of_a):
     tenant_a.login(client)
     answers = {}
     for name, kwargs_names in object_urls():
-        if name == "factures:pdf":
-            continue  # the factory invoice has no PDF: 404 by design
+        if name in ("factures:pdf", "relances:envoi_courrier"):
+            continue  # the factory invoice and send have no PDF: 404 by design
         url = reverse(name, kwargs={k: ids_of_a[k] for k in kwargs_names})
         answers[name] = _request(client, url).status_code
     assert all(code in (200, 302, 400) for code in answers.values()), answers

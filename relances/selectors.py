@@ -1,0 +1,77 @@
+"""Reads of the dunning engine shared by pages, API and reports."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.db.models import OuterRef, Q, QuerySet, Subquery
+
+from clients.models import Client
+from factures.models import Facture
+from recouvrement.tenancy import roles
+from recouvrement.tenancy.models import Membre
+from relances.models import Canal, Envoi, Pause, Relance, StatutEnvoi, StatutRelance, StatutTache, Tache
+
+
+def factures_avec_derniere_relance(queryset: QuerySet[Facture]) -> QuerySet[Facture]:
+    """Annotate each invoice with the date and channel of its last reminder that went out.
+
+    ``derniere_relance_le`` (datetime) and ``derniere_relance_canal``: one
+    correlated subquery each, on the (tenant, facture, date) index.
+    """
+    dernieres = Relance.objects.filter(facture=OuterRef("pk"), statut=StatutRelance.ENVOYEE).order_by(
+        "-date_prevue", "-pk"
+    )
+    return queryset.annotate(
+        derniere_relance_le=Subquery(dernieres.values("envoi__envoye_le")[:1]),
+        derniere_relance_canal=Subquery(dernieres.values("canal")[:1]),
+        derniere_relance_etape=Subquery(dernieres.values("etape__nom")[:1]),
+    )
+
+
+def envoi_queryset(*, membre: Membre) -> QuerySet[Envoi]:
+    queryset = Envoi.objects.all()
+    if not roles.voit_tous_les_clients(membre):
+        queryset = queryset.filter(client__commercial=membre)
+    return queryset
+
+
+def envoi_list(*, membre: Membre, statut: str = "", client: Client | None = None) -> QuerySet[Envoi]:
+    queryset = envoi_queryset(membre=membre).select_related("client", "etape", "etape__scenario")
+    if statut:
+        queryset = queryset.filter(statut=statut)
+    if client is not None:
+        queryset = queryset.filter(client=client)
+    return queryset.order_by("-date_prevue", "-pk")
+
+
+def courriers_du_jour(*, membre: Membre, jour: datetime.date) -> QuerySet[Envoi]:
+    """The letters of a day, for the print batch."""
+    return (
+        envoi_queryset(membre=membre)
+        .filter(canal=Canal.COURRIER, date_prevue=jour, statut=StatutEnvoi.ENVOYE)
+        .exclude(courrier_pdf="")
+        .select_related("client")
+        .order_by("client__raison_sociale", "pk")
+    )
+
+
+def tache_list(*, membre: Membre, toutes: bool = False, client: Client | None = None) -> QuerySet[Tache]:
+    queryset = Tache.objects.filter(statut=StatutTache.A_FAIRE).select_related("client", "facture", "assigne_a__user")
+    if not roles.voit_tous_les_clients(membre):
+        queryset = queryset.filter(client__commercial=membre)
+    elif not toutes:
+        queryset = queryset.filter(Q(assigne_a=membre) | Q(assigne_a__isnull=True))
+    if client is not None:
+        queryset = queryset.filter(client=client)
+    return queryset.order_by("echeance", "pk")
+
+
+def pause_list(*, client: Client, aujourd_hui: datetime.date) -> QuerySet[Pause]:
+    """The active pauses of a client and of its invoices."""
+    return (
+        Pause.objects.filter(Q(client=client) | Q(facture__client=client), levee_le__isnull=True)
+        .filter(Q(jusqu_au__isnull=True) | Q(jusqu_au__gte=aujourd_hui))
+        .select_related("facture")
+        .order_by("-created_at")
+    )

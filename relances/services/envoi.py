@@ -1,0 +1,532 @@
+"""The outbox: each grouped reminder (``Envoi``) goes out exactly once.
+
+An ``Envoi`` moves à valider → prêt → en cours → envoyé | échec:
+
+- ``envois_reserver`` claims the ready ones (``SELECT … FOR UPDATE SKIP
+  LOCKED``), marks them "en cours" and commits before anything is sent;
+- ``envoi_executer`` renders the message once (kept on the row, so a retry
+  sends exactly the same bytes), hands it to the mailer with a stable
+  idempotency key (also its ``Message-ID``), then records "envoyé" with the
+  ESP's message id. Calling it again for a sent one does nothing.
+- A worker killed between the hand-over and the record leaves the row "en
+  cours": Celery redelivers the task (``acks_late``), or the periodic
+  ``envois_bloques_reprendre`` re-queues it, and it is sent again with the
+  same key, which an idempotent ESP (and the local catcher) accepts once.
+  With an ESP that is not idempotent (``RELANCES_ESP_IDEMPOTENT = False``) the
+  reconciliation waits for the ESP's tracking webhooks (which mark the send
+  as done) for ``RELANCES_DELAI_RECONCILIATION`` before sending again.
+- Transient ESP errors are retried with exponential backoff by the task; a
+  permanent one makes the send "échec" and gives the credit manager a task.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from clients.events import evenement_record
+from clients.models import Client, Contact
+from factures.models import STATUTS_OUVERTS, Facture
+from recouvrement.core.errors import ApplicationError
+from recouvrement.core.formats import montant_texte
+from recouvrement.tenancy.models import Membre, Organisation, Role
+from relances import error_codes
+from relances.events import TypeEvenementRelance
+from relances.models import (
+    CHAMP_DU_ROLE_CONTACT,
+    Canal,
+    Envoi,
+    Etape,
+    ModeleMessage,
+    Relance,
+    RoleInterne,
+    StatutEnvoi,
+    StatutRelance,
+    StatutTache,
+    Tache,
+    Ton,
+    TypeTache,
+)
+from relances.services.parametres import parametres_get
+
+logger = logging.getLogger(__name__)
+
+
+class ErreurTransitoire(Exception):
+    """The ESP or the network failed in a way worth retrying (timeout, 5xx, connection)."""
+
+
+@dataclass(frozen=True)
+class Destinataires:
+    a: list[str]
+    cc: list[str]
+    cci: list[str]
+    repondre_a: list[str]
+    contact: Contact | None
+
+    def en_dict(self) -> dict[str, list[str]]:
+        return {"a": self.a, "cc": self.cc, "cci": self.cci, "repondre_a": self.repondre_a}
+
+
+def _adresse(nom: str, email: str) -> str:
+    from email.utils import formataddr
+
+    return formataddr((nom, email)) if nom else email
+
+
+def _emails_internes(roles: list[str], client: Client, charge: Membre | None) -> list[str]:
+    emails: list[str] = []
+    for role in roles:
+        membres: list[Membre] = []
+        if role == RoleInterne.COMMERCIAL and client.commercial_id:
+            membres = [client.commercial] if client.commercial and client.commercial.actif else []
+        elif role == RoleInterne.CHEF_PROJET and client.chef_projet_id:
+            membres = [client.chef_projet] if client.chef_projet and client.chef_projet.actif else []
+        elif role == RoleInterne.DAF:
+            membres = list(Membre.objects.filter(role=Role.DAF, actif=True).select_related("user"))
+        elif role == RoleInterne.CHARGE and charge is not None:
+            membres = [charge]
+        emails += [m.user.email for m in membres if m.user.email]
+    return list(dict.fromkeys(emails))
+
+
+def destinataires_resoudre(*, etape: Etape, client: Client, charge: Membre | None) -> Destinataires:
+    """Who gets a reminder of ``etape`` for ``client``.
+
+    To: the reachable contacts having one of the step's To roles, else the
+    reachable accounts-payable contacts, else any reachable contact. Cc: the
+    contacts of the Cc roles, and our members by role. Reply-To: the credit
+    manager in charge.
+    """
+    joignables = [c for c in client.contacts.all() if c.joignable_par_email]
+
+    def avec_roles(roles: list[str]) -> list[Contact]:
+        champs = [CHAMP_DU_ROLE_CONTACT[r] for r in roles if r in CHAMP_DU_ROLE_CONTACT]
+        return [c for c in joignables if any(getattr(c, champ) for champ in champs)]
+
+    principaux = avec_roles(etape.contacts_a) or avec_roles(["comptabilite"]) or joignables[:1]
+    copies = [c for c in avec_roles(etape.contacts_cc) if c not in principaux]
+    a = [_adresse(str(c), c.email) for c in principaux]
+    cc = [_adresse(str(c), c.email) for c in copies] + _emails_internes(etape.internes_cc, client, charge)
+    cci = _emails_internes(etape.internes_cci, client, charge)
+    repondre_a = [charge.user.email] if charge is not None and charge.user.email else []
+    return Destinataires(a=a, cc=cc, cci=cci, repondre_a=repondre_a, contact=principaux[0] if principaux else None)
+
+
+def charge_du_client(client: Client) -> Membre | None:
+    parametres = parametres_get()
+    if parametres.charge_par_defaut is not None and parametres.charge_par_defaut.actif:
+        return parametres.charge_par_defaut
+    return Membre.objects.filter(role=Role.CHARGE, actif=True).select_related("user").order_by("pk").first()
+
+
+def _signataire(charge: Membre | None, organisation: Organisation) -> dict[str, str]:
+    if charge is None:
+        return {
+            "nom": organisation.expediteur_nom or organisation.raison_sociale,
+            "fonction": "",
+            "email": "",
+            "telephone": "",
+        }
+    return {
+        "nom": charge.user.get_full_name() or charge.user.email,
+        "fonction": str(charge.get_role_display()),
+        "email": charge.user.email,
+        "telephone": "",
+    }
+
+
+def _relances_valides(envoi: Envoi, jour: datetime.date) -> list[Relance]:
+    """The reminders of the send that still make sense now: the invoice is open and
+    unpaused, a preventive one is still before the due date. Others are cancelled."""
+    from relances.services.pauses import pauses_actives
+
+    relances = list(Relance.objects.filter(envoi=envoi, statut=StatutRelance.PLANIFIEE).select_related("facture"))
+    actives = pauses_actives(aujourd_hui=jour)
+    client_en_pause = actives.filter(client_id=envoi.client_id).exists()
+    factures_en_pause = set(
+        actives.filter(facture_id__in=[r.facture_id for r in relances]).values_list("facture_id", flat=True)
+    )
+    valides = [
+        relance
+        for relance in relances
+        if not client_en_pause
+        and relance.facture_id not in factures_en_pause
+        and relance.facture.statut in STATUTS_OUVERTS
+        and relance.facture.reste_du > 0
+        and not (relance.decalage_jours < 0 and relance.facture.date_echeance <= jour)
+    ]
+    retirees = [r.pk for r in relances if r not in valides]
+    if retirees:
+        Relance.objects.filter(pk__in=retirees).update(statut=StatutRelance.ANNULEE)
+    return valides
+
+
+def _modele(etape: Etape, langue: str) -> ModeleMessage | None:
+    modeles = {m.langue: m for m in etape.modeles.all()}
+    return modeles.get(langue) or modeles.get("fr") or next(iter(modeles.values()), None)
+
+
+def _penalites(factures: list[Facture], jour: datetime.date) -> Any:
+    from relances.penalites import LigneFacture, penalites_calculer
+
+    parametres = parametres_get()
+    return penalites_calculer(
+        lignes=[LigneFacture(numero=f.numero, date_echeance=f.date_echeance, base=f.reste_du) for f in factures],
+        au=jour,
+        taux_contractuel=parametres.taux_contractuel,
+        indemnite=parametres.indemnite_forfaitaire,
+    )
+
+
+def _rendre(envoi: Envoi, relances: list[Relance], jour: datetime.date) -> tuple[Destinataires, list[Facture]]:
+    """Render the message and, for a letter, the PDF; store them on the send (first attempt only)."""
+    from relances.gabarits import contexte_construire, gabarit_rendre
+
+    organisation = Organisation.objects.get(pk=envoi.tenant_id)
+    client = Client.objects.select_related("commercial__user", "chef_projet__user").get(pk=envoi.client_id)
+    etape = Etape.objects.select_related("scenario").prefetch_related("modeles").get(pk=envoi.etape_id)
+    charge = charge_du_client(client)
+    destinataires = destinataires_resoudre(etape=etape, client=client, charge=charge)
+    factures = sorted((r.facture for r in relances), key=lambda f: (f.date_echeance, f.numero))
+    avec_penalites = envoi.canal == Canal.COURRIER or etape.decalage_jours >= 30
+    modele = _modele(etape, envoi.langue)
+    if modele is None:
+        raise ApplicationError(
+            _("L'étape « %(etape)s » n'a pas de modèle de message.") % {"etape": etape.nom},
+            code=error_codes.ETAPE_INVALIDE,
+        )
+    with translation.override(envoi.langue):
+        penalites = _penalites(factures, jour) if avec_penalites else None
+        contexte = contexte_construire(
+            organisation=organisation,
+            client=client,
+            contact=destinataires.contact,
+            factures=factures,
+            penalites=penalites,
+            signataire=_signataire(charge, organisation),
+            liens=None,
+            aujourd_hui=jour,
+        )
+        if any(f.est_affacturee for f in factures):
+            contexte["affacturage"] = {
+                "mention": etape.scenario.mention_affacturage,
+                "affactureur": next(f.affactureur for f in factures if f.est_affacturee),
+            }
+        rendu = gabarit_rendre(sujet=modele.sujet, corps=modele.corps, contexte=contexte)
+        envoi.sujet = rendu.sujet[:300]
+        envoi.corps_texte = rendu.texte
+        envoi.corps_html = rendu.html
+        envoi.destinataires = destinataires.en_dict()
+        if envoi.canal == Canal.COURRIER:
+            from relances.courriers import courrier_html, courriers_lot_pdf, facture_pour_courrier
+
+            contact = destinataires.contact
+            envoi.courrier_html = courrier_html(
+                organisation=organisation,
+                client=client,
+                destinataire={"nom": str(contact), "fonction": contact.fonction} if contact else None,
+                objet=rendu.sujet,
+                corps_html=rendu.corps_html,
+                factures=[facture_pour_courrier(f, au=jour) for f in factures],
+                penalites=penalites,
+                date_courrier=jour,
+                lieu=organisation.ville,
+                signataire=_signataire(charge, organisation),
+                mention_affacturage=contexte.get("affacturage", {}).get("mention", ""),
+                recommande=etape.ton == Ton.MISE_EN_DEMEURE,
+                corps_redige=True,
+            )
+            pdf = courriers_lot_pdf([envoi.courrier_html])
+            envoi.courrier_pdf.save(f"courrier-{envoi.pk}.pdf", ContentFile(pdf), save=False)
+    envoi.save(update_fields=["sujet", "corps_texte", "corps_html", "destinataires", "courrier_pdf", "courrier_html"])
+    return destinataires, factures
+
+
+def _message(
+    envoi: Envoi, organisation: Organisation, factures: list[Facture], joindre: bool
+) -> EmailMultiAlternatives:
+    destinataires = envoi.destinataires
+    domaine = settings.RELANCES_DOMAINE_MESSAGE_ID
+    expediteur = (
+        _adresse(organisation.expediteur_nom or organisation.raison_sociale, organisation.expediteur_email)
+        if organisation.expediteur_email
+        else _adresse(organisation.expediteur_nom or organisation.raison_sociale, settings.RELANCES_EXPEDITEUR)
+    )
+    message = EmailMultiAlternatives(
+        subject=envoi.sujet,
+        body=envoi.corps_texte,
+        from_email=expediteur,
+        to=destinataires.get("a", []),
+        cc=destinataires.get("cc", []),
+        bcc=destinataires.get("cci", []),
+        reply_to=destinataires.get("repondre_a", []),
+        headers={
+            "Message-ID": f"<{envoi.cle_idempotence}@{domaine}>",
+            "X-Recouvrement-Envoi": envoi.cle_idempotence,
+        },
+    )
+    message.attach_alternative(envoi.corps_html, "text/html")
+    if envoi.courrier_pdf:
+        with envoi.courrier_pdf.open("rb") as fichier:
+            message.attach(f"relance-{envoi.date_prevue:%Y%m%d}.pdf", fichier.read(), "application/pdf")
+    if joindre:
+        for facture in factures:
+            if facture.pdf:
+                with facture.pdf.open("rb") as fichier:
+                    message.attach(f"{facture.numero}.pdf", fichier.read(), "application/pdf")
+    # django-anymail: tracking webhooks bring this back; ignored by the SMTP backend.
+    message.metadata = {"organisation_id": str(envoi.tenant_id), "envoi_id": str(envoi.pk)}  # type: ignore[attr-defined]
+    message.tags = ["relance", envoi.canal]  # type: ignore[attr-defined]
+    return message
+
+
+def _remettre(message: EmailMultiAlternatives) -> str:
+    """Hand the message to the mailer; return the ESP's message id. Classifies failures."""
+    import smtplib
+
+    try:
+        message.send()
+    except (smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError, ConnectionError, TimeoutError) as error:
+        raise ErreurTransitoire(str(error)) from error
+    except smtplib.SMTPResponseException as error:
+        if 400 <= error.smtp_code < 500:
+            raise ErreurTransitoire(f"{error.smtp_code} {error.smtp_error!r}") from error
+        raise
+    except Exception as error:
+        status = getattr(getattr(error, "response", None), "status_code", None)
+        if status is not None and (status >= 500 or status == 429):
+            raise ErreurTransitoire(str(error)) from error
+        raise
+    statut = getattr(message, "anymail_status", None)
+    message_id = getattr(statut, "message_id", None) if statut is not None else None
+    return str(message_id or message.extra_headers["Message-ID"])
+
+
+def envois_reserver(*, jour: datetime.date, limite: int = 500) -> list[int]:
+    """Claim the sends ready to go today: mark them "en cours" and commit, before any sending."""
+    with transaction.atomic():
+        ids = list(
+            Envoi.objects.select_for_update(skip_locked=True)
+            .filter(statut=StatutEnvoi.PRET, date_prevue__lte=jour)
+            .order_by("date_prevue", "pk")
+            .values_list("pk", flat=True)[:limite]
+        )
+        Envoi.objects.filter(pk__in=ids).update(statut=StatutEnvoi.EN_COURS, en_cours_depuis=timezone.now())
+    return ids
+
+
+def envois_reserver_un(*, envoi_id: int) -> list[int]:
+    """Claim one ready send (« relancer maintenant »): [its id] if it was ready, else []."""
+    with transaction.atomic():
+        pris = Envoi.objects.filter(pk=envoi_id, statut=StatutEnvoi.PRET).update(
+            statut=StatutEnvoi.EN_COURS, en_cours_depuis=timezone.now()
+        )
+    return [envoi_id] if pris else []
+
+
+def envois_bloques(*, delai: datetime.timedelta) -> list[int]:
+    """Sends left "en cours" for longer than ``delai`` (their worker died, or the broker lost the task)."""
+    limite = timezone.now() - delai
+    return list(
+        Envoi.objects.filter(statut=StatutEnvoi.EN_COURS, en_cours_depuis__lt=limite).values_list("pk", flat=True)
+    )
+
+
+def envoi_executer(*, envoi_id: int, jour: datetime.date) -> Envoi:
+    """Send one grouped reminder. Idempotent; raises ``ErreurTransitoire`` to be retried.
+
+    Precondition: inside the organisation's scope; the send was claimed
+    (``envois_reserver``) or is being retried ("en cours").
+    """
+    with transaction.atomic():
+        envoi = Envoi.objects.select_for_update().get(pk=envoi_id)
+        if envoi.statut == StatutEnvoi.PRET:
+            envoi.statut = StatutEnvoi.EN_COURS
+            envoi.en_cours_depuis = timezone.now()
+        if envoi.statut != StatutEnvoi.EN_COURS:
+            return envoi  # already sent, failed, cancelled, or waiting for approval
+        if (
+            envoi.sujet
+            and not settings.RELANCES_ESP_IDEMPOTENT
+            and envoi.en_cours_depuis
+            and (timezone.now() - envoi.en_cours_depuis)
+            < datetime.timedelta(seconds=settings.RELANCES_DELAI_RECONCILIATION)
+        ):
+            # A previous attempt may have reached an ESP that would send it again:
+            # leave it to its tracking webhooks, then to the reconciliation.
+            return envoi
+        envoi.tentatives += 1
+        envoi.save(update_fields=["statut", "en_cours_depuis", "tentatives"])
+        relances = _relances_valides(envoi, jour)
+        if not relances:
+            envoi.statut = StatutEnvoi.ANNULE
+            envoi.erreur = _("Plus rien à relancer : factures réglées, en pause ou échues pour un préventif.")
+            envoi.save(update_fields=["statut", "erreur"])
+            return envoi
+        etape = Etape.objects.get(pk=envoi.etape_id)
+        if not envoi.sujet:
+            _rendre(envoi, relances, jour)
+        factures = sorted((r.facture for r in relances), key=lambda f: (f.date_echeance, f.numero))
+    # The send happens outside any transaction: nothing is held open during the ESP call.
+    organisation = Organisation.objects.get(pk=envoi.tenant_id)
+    message_id = ""
+    if envoi.canal == Canal.EMAIL and not envoi.destinataires.get("a"):
+        return _echec(envoi, _("Aucun contact joignable par e-mail pour ce client."))
+    par_email = envoi.canal == Canal.EMAIL or (envoi.canal == Canal.COURRIER and etape.envoyer_courrier_par_email)
+    if par_email and envoi.destinataires.get("a"):
+        try:
+            message_id = _remettre(_message(envoi, organisation, factures, joindre=etape.joindre_factures))
+        except ErreurTransitoire:
+            Envoi.objects.filter(pk=envoi.pk).update(erreur=_("Erreur passagère, nouvel essai prévu."))
+            raise
+        except Exception as error:  # noqa: BLE001  (any other refusal is permanent)
+            return _echec(envoi, str(error))
+    return _terminer(envoi, message_id, relances, etape)
+
+
+@transaction.atomic
+def _terminer(envoi: Envoi, message_id: str, relances: list[Relance], etape: Etape) -> Envoi:
+    envoi = Envoi.objects.select_for_update().get(pk=envoi.pk)
+    if envoi.statut != StatutEnvoi.EN_COURS:
+        return envoi
+    envoi.statut = StatutEnvoi.ENVOYE
+    envoi.message_id = message_id
+    envoi.envoye_le = timezone.now()
+    envoi.erreur = ""
+    envoi.save(update_fields=["statut", "message_id", "envoye_le", "erreur"])
+    Relance.objects.filter(pk__in=[r.pk for r in relances]).update(statut=StatutRelance.ENVOYEE)
+    client = Client.objects.get(pk=envoi.client_id)
+    charge = charge_du_client(client)
+    numeros = ", ".join(r.facture.numero for r in relances)
+    total = sum((r.facture.reste_du for r in relances), start=Decimal("0"))
+    if envoi.canal == Canal.COURRIER:
+        _tache(
+            envoi=envoi,
+            client=client,
+            type_tache=TypeTache.COURRIER,
+            titre=_("Imprimer et poster le courrier : %(client)s"),
+            charge=charge,
+            texte=_("Le courrier est dans le lot à imprimer des relances à envoyer."),
+        )
+    if envoi.canal == Canal.APPEL or etape.tache_appel:
+        _tache(
+            envoi=envoi,
+            client=client,
+            type_tache=TypeTache.APPEL,
+            titre=_("Appeler %(client)s"),
+            charge=charge,
+            texte=etape.script_appel,
+        )
+    if envoi.canal == Canal.TACHE:
+        _tache(
+            envoi=envoi,
+            client=client,
+            type_tache=TypeTache.MANUELLE,
+            titre=_("Relance manuelle : %(client)s"),
+            charge=charge,
+            texte=etape.script_appel,
+        )
+    evenement_record(
+        client=client,
+        type=TypeEvenementRelance.RELANCE_ENVOYEE,
+        message=_("%(canal)s « %(etape)s » : %(numeros)s (%(total)s)")
+        % {"canal": envoi.get_canal_display(), "etape": etape.nom, "numeros": numeros, "total": montant_texte(total)},
+        donnees={"envoi_id": envoi.pk, "factures": [r.facture_id for r in relances]},
+    )
+    return envoi
+
+
+def _tache(*, envoi: Envoi, client: Client, type_tache: str, titre: str, charge: Membre | None, texte: str) -> None:
+    Tache.objects.get_or_create(
+        cle=f"{type_tache}:envoi:{envoi.pk}",
+        defaults={
+            "client": client,
+            "envoi": envoi,
+            "type": type_tache,
+            "titre": (titre % {"client": client.raison_sociale})[:200],
+            "description": texte,
+            "assigne_a": client.commercial if type_tache == TypeTache.APPEL and charge is None else charge,
+            "echeance": envoi.date_prevue,
+            "statut": StatutTache.A_FAIRE,
+        },
+    )
+
+
+@transaction.atomic
+def _echec(envoi: Envoi, erreur: str) -> Envoi:
+    envoi = Envoi.objects.select_for_update().get(pk=envoi.pk)
+    envoi.statut = StatutEnvoi.ECHEC
+    envoi.erreur = erreur[:2000]
+    envoi.save(update_fields=["statut", "erreur"])
+    Relance.objects.filter(envoi=envoi, statut=StatutRelance.PLANIFIEE).update(statut=StatutRelance.ECHEC)
+    client = Client.objects.get(pk=envoi.client_id)
+    _tache(
+        envoi=envoi,
+        client=client,
+        type_tache=TypeTache.ECHEC_ENVOI,
+        titre=_("Relance non envoyée : %(client)s"),
+        charge=charge_du_client(client),
+        texte=erreur,
+    )
+    evenement_record(
+        client=client,
+        type=TypeEvenementRelance.RELANCE_ECHEC,
+        message=_("Relance non envoyée : %(erreur)s") % {"erreur": erreur[:300]},
+        donnees={"envoi_id": envoi.pk},
+    )
+    return envoi
+
+
+def envoi_echec_definitif(*, envoi_id: int, erreur: str) -> Envoi:
+    """After the last retry of a transient error."""
+    return _echec(Envoi.objects.get(pk=envoi_id), erreur)
+
+
+@transaction.atomic
+def envoi_valider(*, envoi: Envoi, auteur: Any) -> Envoi:
+    """A credit manager approves a send that needed it: it goes at the next sending round."""
+    envoi = Envoi.objects.select_for_update().get(pk=envoi.pk)
+    if envoi.statut != StatutEnvoi.A_VALIDER:
+        raise ApplicationError(_("Cette relance n'attend pas de validation."), code=error_codes.ENVOI_NON_VALIDABLE)
+    envoi.statut = StatutEnvoi.PRET
+    envoi.valide_par = auteur if getattr(auteur, "is_authenticated", False) else None
+    envoi.valide_le = timezone.now()
+    envoi.save(update_fields=["statut", "valide_par", "valide_le"])
+    evenement_record(
+        client=Client.objects.get(pk=envoi.client_id),
+        type=TypeEvenementRelance.RELANCE_VALIDEE,
+        message=_("Relance validée pour envoi"),
+        auteur=auteur,
+        donnees={"envoi_id": envoi.pk},
+    )
+    return envoi
+
+
+@transaction.atomic
+def envoi_ignorer(*, envoi: Envoi, auteur: Any) -> Envoi:
+    """Skip a send waiting for approval (or not yet gone): nothing goes, its reminders are cancelled."""
+    envoi = Envoi.objects.select_for_update().get(pk=envoi.pk)
+    if envoi.statut not in (StatutEnvoi.A_VALIDER, StatutEnvoi.PRET):
+        raise ApplicationError(_("Cette relance est déjà partie ou annulée."), code=error_codes.ENVOI_NON_VALIDABLE)
+    envoi.statut = StatutEnvoi.ANNULE
+    envoi.save(update_fields=["statut"])
+    Relance.objects.filter(envoi=envoi, statut=StatutRelance.PLANIFIEE).update(statut=StatutRelance.ANNULEE)
+    evenement_record(
+        client=Client.objects.get(pk=envoi.client_id),
+        type=TypeEvenementRelance.RELANCE_ANNULEE,
+        message=_("Relance écartée avant envoi"),
+        auteur=auteur,
+        donnees={"envoi_id": envoi.pk},
+    )
+    return envoi

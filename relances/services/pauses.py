@@ -1,0 +1,116 @@
+"""Pauses: what stops dunning for an invoice or a client, and resuming it.
+
+The planning reads only the ``Pause`` table: disputes, payment plans,
+promises and manual holds all go through these two functions.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from clients.events import evenement_record
+from clients.models import Client
+from factures.models import Facture
+from recouvrement.core.errors import ApplicationError
+from relances import error_codes
+from relances.events import TypeEvenementRelance
+from relances.models import Envoi, MotifPause, Pause, Relance, StatutEnvoi, StatutRelance
+
+
+def pauses_actives(*, aujourd_hui: datetime.date) -> QuerySet[Pause]:
+    """Pauses in force on ``aujourd_hui`` (not lifted, not expired)."""
+    return Pause.objects.filter(levee_le__isnull=True).filter(Q(jusqu_au__isnull=True) | Q(jusqu_au__gte=aujourd_hui))
+
+
+@transaction.atomic
+def pause_create(
+    *,
+    motif: str,
+    facture: Facture | None = None,
+    client: Client | None = None,
+    jusqu_au: datetime.date | None = None,
+    commentaire: str = "",
+    origine: str = "",
+    auteur: Any = None,
+) -> Pause:
+    """Stop dunning ``facture`` or the whole ``client``; reminders not yet sent are withdrawn."""
+    if (facture is None) == (client is None):
+        raise ApplicationError(_("Une pause vise une facture ou un client."), code="cible_pause", field="facture")
+    pause = Pause(
+        facture=facture,
+        client=client,
+        motif=motif,
+        jusqu_au=jusqu_au,
+        commentaire=commentaire,
+        origine=origine,
+        cree_par=auteur if getattr(auteur, "is_authenticated", False) else None,
+    )
+    pause.full_clean()
+    pause.save()
+    _retirer_relances_en_attente(facture=facture, client=client)
+    cible = facture.client if facture is not None else client
+    assert cible is not None
+    quoi = _("la facture %(numero)s") % {"numero": facture.numero} if facture else _("tout le client")
+    jusque = _(" jusqu'au %(date)s") % {"date": jusqu_au.strftime("%d/%m/%Y")} if jusqu_au else ""
+    evenement_record(
+        client=cible,
+        facture_id=facture.pk if facture else None,
+        type=TypeEvenementRelance.PAUSE,
+        message=_("Relances suspendues pour %(quoi)s%(jusque)s : %(motif)s")
+        % {"quoi": quoi, "jusque": jusque, "motif": MotifPause(motif).label},
+        auteur=auteur,
+        donnees={"pause_id": pause.pk, "motif": motif, "origine": origine},
+    )
+    return pause
+
+
+@transaction.atomic
+def pause_lever(*, pause: Pause, auteur: Any = None) -> Pause:
+    """Resume dunning: the next planning takes the invoice again, at its latest due step."""
+    pause = Pause.objects.select_for_update().get(pk=pause.pk)
+    if pause.levee_le is not None:
+        raise ApplicationError(_("Cette pause est déjà levée."), code=error_codes.PAUSE_DEJA_LEVEE)
+    pause.levee_le = timezone.now()
+    pause.levee_par = auteur if getattr(auteur, "is_authenticated", False) else None
+    pause.save(update_fields=["levee_le", "levee_par"])
+    cible = pause.facture.client if pause.facture is not None else pause.client
+    assert cible is not None
+    evenement_record(
+        client=cible,
+        facture_id=pause.facture_id,
+        type=TypeEvenementRelance.REPRISE,
+        message=_("Relances reprises (%(motif)s)") % {"motif": pause.get_motif_display()},
+        auteur=auteur,
+        donnees={"pause_id": pause.pk},
+    )
+    return pause
+
+
+def pauses_lever_par_origine(*, origine: str, auteur: Any = None) -> int:
+    """Lift every active pause created by ``origine`` (e.g. « litige:12 » when the dispute is resolved)."""
+    pauses = list(Pause.objects.filter(origine=origine, levee_le__isnull=True))
+    for pause in pauses:
+        pause_lever(pause=pause, auteur=auteur)
+    return len(pauses)
+
+
+def _retirer_relances_en_attente(*, facture: Facture | None, client: Client | None) -> None:
+    """Withdraw the paused invoices from grouped reminders that have not gone yet.
+
+    Set-based: the reminders are cancelled in one UPDATE; a grouped send left
+    with nothing to say is cancelled too (the others go on for their other invoices).
+    """
+    pas_parti = Q(envoi__isnull=True) | Q(envoi__statut__in=(StatutEnvoi.A_VALIDER, StatutEnvoi.PRET))
+    relances = Relance.objects.filter(pas_parti, statut=StatutRelance.PLANIFIEE)
+    relances = relances.filter(facture=facture) if facture is not None else relances.filter(client=client)
+    envoi_ids = set(relances.exclude(envoi=None).values_list("envoi_id", flat=True))
+    relances.update(statut=StatutRelance.ANNULEE)
+    Envoi.objects.filter(pk__in=envoi_ids, statut__in=(StatutEnvoi.A_VALIDER, StatutEnvoi.PRET)).exclude(
+        relances__statut=StatutRelance.PLANIFIEE
+    ).update(statut=StatutEnvoi.ANNULE)

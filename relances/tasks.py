@@ -1,0 +1,97 @@
+"""Celery tasks of the dunning engine: thin wrappers that enter the organisation's
+scope and call a service. Beat runs ``relances.ordonnancer`` every few minutes."""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import zoneinfo
+from typing import Any
+
+from celery import shared_task
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from recouvrement.tenancy.context import organisation_scope, unscoped
+from recouvrement.tenancy.models import Organisation
+from recouvrement.tenancy.tasks import TenantTask
+from relances.calendrier import est_jour_ouvre
+from relances.models import ParametresRelance, PlanificationJour
+from relances.services import envoi as envoi_service
+from relances.services.planification import organisation_planifier
+
+logger = logging.getLogger(__name__)
+
+# Backoff of transient ESP errors: 1, 2, 4… minutes, capped at an hour, 8 tries.
+ESSAIS_MAX = 8
+
+
+def jour_local(organisation: Organisation, maintenant: datetime.datetime | None = None) -> datetime.datetime:
+    return (maintenant or timezone.now()).astimezone(zoneinfo.ZoneInfo(organisation.fuseau_horaire))
+
+
+@shared_task(base=TenantTask, name="relances.planifier", acks_late=True)
+def relances_planifier(*, organisation_id: int, jour: str) -> dict[str, Any]:
+    resultat = organisation_planifier(jour=datetime.date.fromisoformat(jour))
+    transaction.on_commit(lambda: relances_envoyer.delay(organisation_id=organisation_id))
+    return {"relances": resultat.relances, "envois": resultat.envois, "taches": resultat.taches}
+
+
+@shared_task(base=TenantTask, name="relances.envoyer", acks_late=True)
+def relances_envoyer(*, organisation_id: int) -> int:
+    """Claim the ready sends of the day and queue one task per send."""
+    organisation = Organisation.objects.get(pk=organisation_id)
+    ids = envoi_service.envois_reserver(jour=jour_local(organisation).date(), limite=settings.RELANCES_ENVOIS_PAR_LOT)
+    for envoi_id in ids:
+        envoi_envoyer.delay(organisation_id=organisation_id, envoi_id=envoi_id)
+    return len(ids)
+
+
+@shared_task(base=TenantTask, name="relances.envoi_envoyer", bind=True, acks_late=True, max_retries=ESSAIS_MAX)
+def envoi_envoyer(self: Any, *, organisation_id: int, envoi_id: int) -> str:
+    organisation = Organisation.objects.get(pk=organisation_id)
+    try:
+        envoi = envoi_service.envoi_executer(envoi_id=envoi_id, jour=jour_local(organisation).date())
+    except envoi_service.ErreurTransitoire as error:
+        if self.request.retries >= ESSAIS_MAX:
+            envoi_service.envoi_echec_definitif(envoi_id=envoi_id, erreur=str(error))
+            return "echec"
+        raise self.retry(countdown=min(60 * 2**self.request.retries, 3600), exc=error) from error
+    return str(envoi.statut)
+
+
+def _organisations_et_parametres() -> list[tuple[Organisation, ParametresRelance | None]]:
+    with unscoped(reason="relances: l'ordonnanceur parcourt les organisations"):
+        parametres = {p.tenant_id: p for p in ParametresRelance.objects.all()}
+        return [(o, parametres.get(o.pk)) for o in Organisation.objects.order_by("pk")]
+
+
+@shared_task(name="relances.ordonnancer")
+def relances_ordonnancer() -> int:
+    """Platform job (beat): plan each organisation once a business day at its hour, and
+    keep its outbox moving. Two schedulers at once plan once: the day's journal row
+    is unique per organisation."""
+    lancees = 0
+    maintenant = timezone.now()
+    delai = datetime.timedelta(seconds=settings.RELANCES_DELAI_RECONCILIATION)
+    for organisation, parametres in _organisations_et_parametres():
+        local = jour_local(organisation, maintenant)
+        heure = parametres.heure_envoi if parametres else datetime.time(9)
+        calendrier = parametres.calendrier if parametres else "FR"
+        if not est_jour_ouvre(local.date(), calendrier) or local.time() < heure:
+            continue
+        with organisation_scope(organisation):
+            try:
+                with transaction.atomic():
+                    PlanificationJour.objects.create(jour=local.date())
+            except IntegrityError:
+                pass  # planned already today (or by the other scheduler)
+            else:
+                relances_planifier.delay(organisation_id=organisation.pk, jour=local.date().isoformat())
+                lancees += 1
+                continue
+            relances_envoyer.delay(organisation_id=organisation.pk)
+            for envoi_id in envoi_service.envois_bloques(delai=delai):
+                envoi_envoyer.delay(organisation_id=organisation.pk, envoi_id=envoi_id)
+    return lancees
