@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 from clients import selectors, services
 from clients.forms import ClientForm, ContactForm, NoteForm
 from clients.models import Client, Contact
-from factures.selectors import client_situation, clients_avec_encours, facture_list
+from factures.selectors import client_situation, clients_avec_encours_liste, facture_list
 from recouvrement.core.errors import ApplicationError
 from recouvrement.tenancy.decorators import membre_requis, role_requis
 from recouvrement.tenancy.forms import add_error_from
@@ -39,11 +39,11 @@ def access_contact(request: MembreRequest, client: Client, contact_id: int) -> C
 @membre_requis
 def client_liste(request: MembreRequest) -> HttpResponse:
     recherche = request.GET.get("q", "")
-    queryset = clients_avec_encours(
-        selectors.client_list(membre=request.membre, recherche=recherche),
-        aujourd_hui=timezone.localdate(),
+    page = Paginator(selectors.client_list(membre=request.membre, recherche=recherche), PAR_PAGE).get_page(
+        request.GET.get("page")
     )
-    page = Paginator(queryset, PAR_PAGE).get_page(request.GET.get("page"))
+    # The balances are computed for the page's clients only, not for every row before it.
+    page.object_list = clients_avec_encours_liste(list(page.object_list), aujourd_hui=timezone.localdate())
     return render(request, "clients/liste.html", {"page": page, "recherche": recherche})
 
 

@@ -140,17 +140,21 @@ MAILERS: dict[str, Any] = {
         "OPTIONS": {},
     }
 }
-ANYMAIL: dict[str, Any] = {}
+# Tracking webhooks are authenticated with HTTP basic auth "user:password".
+ANYMAIL: dict[str, Any] = {"WEBHOOK_SECRET": env("ANYMAIL_WEBHOOK_SECRET", default="")}
 
 CELERY_BROKER_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/0")
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
+CELERY_TASK_DEFAULT_QUEUE = env("CELERY_TASK_DEFAULT_QUEUE", default="celery")
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A task taken by a worker that dies unacknowledged comes back after this delay (Redis transport).
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)}
 CELERY_BEAT_SCHEDULE: dict[str, Any] = {
     "sessions-nettoyer": {"task": "core.sessions_nettoyer", "schedule": 24 * 60 * 60},
     # Plans each organisation once a business day at its hour, and moves its outbox.

@@ -25,6 +25,8 @@ else:
         "store_processed": False,
     }
 
+ANYMAIL = {"WEBHOOK_SECRET": env("ANYMAIL_WEBHOOK_SECRET", default="demo:webhook-demo")}
+
 if env("SMTP_HOST", default=""):
     # A local SMTP catcher (Mailpit in docker-compose, aiosmtpd in the tests).
     MAILERS = {

@@ -17,3 +17,12 @@ DATABASES["default"]["CONN_MAX_AGE"] = 0
 CELERY_BROKER_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/0")
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
+if env("SMTP_HOST", default=""):
+    # Worker processes started by the end-to-end tests send to the test's SMTP server.
+    MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {"host": env("SMTP_HOST"), "port": env.int("SMTP_PORT"), "timeout": 10},
+        }
+    }
+ANYMAIL = {"WEBHOOK_SECRET": "webhook:secret-de-test"}

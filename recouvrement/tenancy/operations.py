@@ -24,9 +24,17 @@ from typing import Any
 from django.core.exceptions import FieldDoesNotExist
 from django.db.migrations.operations.base import Operation
 
+# Written as a range so that it is indexable: the bounds are stable expressions,
+# evaluated once per statement, and every index starts with tenant_id. In an
+# organisation's scope both bounds are its id; under unscoped() they span every
+# id; with no scope they are NULL and no row qualifies. (An equality OR-ed with
+# the platform flag would read the same, but no index could serve it, so a
+# query that forgets to filter a joined table on tenant_id would scan it whole.)
+_TENANT = "NULLIF(current_setting('app.tenant_id', true), '')::bigint"
+_PLATFORM = "current_setting('app.platform', true) = 'on'"
 TENANT_PREDICATE = (
-    "(tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::bigint "
-    "OR current_setting('app.platform', true) = 'on')"
+    f"(tenant_id >= COALESCE({_TENANT}, CASE WHEN {_PLATFORM} THEN 0 END) "
+    f"AND tenant_id <= COALESCE({_TENANT}, CASE WHEN {_PLATFORM} THEN 9223372036854775807 END))"
 )
 
 

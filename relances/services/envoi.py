@@ -375,8 +375,16 @@ def envoi_executer(*, envoi_id: int, jour: datetime.date) -> Envoi:
             envoi.save(update_fields=["statut", "erreur"])
             return envoi
         etape = Etape.objects.get(pk=envoi.etape_id)
-        if not envoi.sujet:
-            _rendre(envoi, relances, jour)
+        if not envoi.sujet and envoi.canal in (Canal.EMAIL, Canal.COURRIER):
+            try:
+                _rendre(envoi, relances, jour)
+            except ApplicationError as error:
+                # A missing template or reference rate: no point retrying until someone fixes it.
+                erreur = error.message
+            else:
+                erreur = ""
+            if erreur:
+                return _echec(envoi, erreur)
         factures = sorted((r.facture for r in relances), key=lambda f: (f.date_echeance, f.numero))
     # The send happens outside any transaction: nothing is held open during the ESP call.
     organisation = Organisation.objects.get(pk=envoi.tenant_id)
@@ -484,6 +492,25 @@ def _echec(envoi: Envoi, erreur: str) -> Envoi:
         type=TypeEvenementRelance.RELANCE_ECHEC,
         message=_("Relance non envoyée : %(erreur)s") % {"erreur": erreur[:300]},
         donnees={"envoi_id": envoi.pk},
+    )
+    return envoi
+
+
+@transaction.atomic
+def envoi_reessayer(*, envoi: Envoi, auteur: Any) -> Envoi:
+    """Put a failed send back in the outbox (after a contact, a template or a rate was fixed)."""
+    envoi = Envoi.objects.select_for_update().get(pk=envoi.pk)
+    if envoi.statut != StatutEnvoi.ECHEC:
+        raise ApplicationError(
+            _("Seule une relance en échec peut être renvoyée."), code=error_codes.ENVOI_NON_VALIDABLE
+        )
+    Relance.objects.filter(envoi=envoi, statut=StatutRelance.ECHEC).update(statut=StatutRelance.PLANIFIEE)
+    envoi.statut = StatutEnvoi.PRET
+    envoi.sujet = envoi.corps_texte = envoi.corps_html = envoi.courrier_html = ""
+    envoi.courrier_pdf = ""
+    envoi.erreur = ""
+    envoi.save(
+        update_fields=["statut", "sujet", "corps_texte", "corps_html", "courrier_html", "courrier_pdf", "erreur"]
     )
     return envoi
 

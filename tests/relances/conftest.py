@@ -146,3 +146,16 @@ def _taux_publies(django_db_setup, django_db_blocker):
             TauxReference.objects.get_or_create(
                 semestre_debut=debut, defaults={"taux_bce": Decimal(bce), "taux_legal": Decimal(legal)}
             )
+
+
+@pytest.fixture
+def taux_2026_s2(db):
+    """A rate row for the second half of 2026, for tests computing penalties in November 2026.
+
+    Test data, not the official publication: the migration stops at the last
+    half-year published when it was written.
+    """
+    TauxReference.objects.get_or_create(
+        semestre_debut=datetime.date(2026, 7, 1),
+        defaults={"taux_bce": Decimal("2.15"), "taux_legal": Decimal("2.62"), "source": "tests"},
+    )
