@@ -35,3 +35,8 @@ class AppelForm(forms.Form):
             if not data.get("promesse_date"):
                 self.add_error("promesse_date", _("Indiquez la date promise."))
         return data
+
+
+class ModeleForm(forms.Form):
+    sujet = forms.CharField(label=_("Objet"), max_length=300)
+    corps = forms.CharField(label=_("Message"), widget=forms.Textarea(attrs={"rows": 18, "spellcheck": "true"}))

@@ -559,6 +559,21 @@ def _erreurs(source: str, *, sujet: bool, langue: str | None) -> tuple[str, ...]
     verificateur = _Verificateur()
     verificateur.nodelist(gabarit.nodelist, dict(SCHEMA))
     erreurs.extend(verificateur.erreurs)
+    # Django leaves an unclosed "{{ x" or "{% if" as plain text: it would reach the customer as is.
+    for node in gabarit.nodelist.get_nodes_by_type(TextNode):
+        texte = cast(TextNode, node).s
+        for marqueur in ("{{", "{%", "}}", "%}"):
+            position = texte.find(marqueur)
+            if position >= 0:
+                ligne = _ligne(node) + texte.count("\n", 0, position)
+                erreurs.append(
+                    (
+                        ligne,
+                        _("Ligne %(ligne)s : « %(marqueur)s » sans sa contrepartie ; vérifiez les accolades.")
+                        % {"ligne": ligne, "marqueur": marqueur},
+                    )
+                )
+                break
     if sujet:
         for node in gabarit.nodelist.get_nodes_by_type(VariableNode):
             var = cast(VariableNode, node).filter_expression.var

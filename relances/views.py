@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import FileResponse, Http404, HttpResponse
@@ -23,11 +24,13 @@ from recouvrement.tenancy.forms import add_error_from
 from recouvrement.tenancy.http import MembreRequest
 from recouvrement.tenancy.roles import peut_ecrire, peut_gerer_creances
 from relances import selectors
-from relances.forms import AppelForm, PauseForm
-from relances.models import Envoi, MotifPause, Pause, Relance, StatutEnvoi
+from relances.forms import AppelForm, ModeleForm, PauseForm
+from relances.gabarits import VARIABLES
+from relances.models import Envoi, Etape, MotifPause, Pause, RegleAffectation, Relance, Scenario, StatutEnvoi
 from relances.services import envoi as envoi_service
 from relances.services.pauses import pause_create, pause_lever
 from relances.services.planification import client_relancer_maintenant
+from relances.services.scenarios import modele_apercu, modele_enregistrer, modele_test_envoyer
 from relances.services.taches import appel_enregistrer
 from relances.tasks import envoi_envoyer
 
@@ -235,3 +238,41 @@ def _jour(valeur: str | None) -> datetime.date:
         return datetime.date.fromisoformat(valeur) if valeur else timezone.localdate()
     except ValueError:
         raise Http404 from None
+
+
+@membre_requis
+def scenario_liste(request: MembreRequest) -> HttpResponse:
+    scenarios = Scenario.objects.prefetch_related("etapes__modeles").order_by("-par_defaut", "nom")
+    regles = RegleAffectation.objects.select_related("scenario").order_by("ordre")
+    return render(request, "relances/scenarios.html", {"scenario_list": scenarios, "regle_list": regles})
+
+
+@role_requis(peut_gerer_creances)
+def modele_modifier(request: MembreRequest, etape_id: int, langue: str) -> HttpResponse:
+    """Edit a step's message in one language: save (refused with the line and the name when
+    wrong), preview with sample data, or send the preview to oneself."""
+    if langue not in ("fr", "en"):
+        raise Http404
+    etape = get_object_or_404(Etape.objects.select_related("scenario"), pk=etape_id)
+    modele = etape.modeles.filter(langue=langue).first()
+    initial = {"sujet": modele.sujet, "corps": modele.corps} if modele else {}
+    form = ModeleForm(request.POST or None, initial=initial)
+    apercu = None
+    if request.method == "POST" and form.is_valid():
+        action = request.POST.get("action", "enregistrer")
+        try:
+            if action == "enregistrer":
+                modele_enregistrer(etape=etape, langue=langue, **form.cleaned_data)
+                messages.success(request, _("Modèle enregistré."))
+                return redirect("relances:modele", etape_id=etape.pk, langue=langue)
+            if action == "tester":
+                apercu = modele_test_envoyer(
+                    organisation=request.organisation, user=request.user, langue=langue, **form.cleaned_data
+                )
+                messages.success(request, _("Test envoyé à %(email)s.") % {"email": request.user.email})
+            else:
+                apercu = modele_apercu(organisation=request.organisation, langue=langue, **form.cleaned_data)
+        except ValidationError as error:
+            add_error_from(form, error)
+    context = {"etape": etape, "langue": langue, "form": form, "apercu": apercu, "variables": VARIABLES}
+    return render(request, "relances/modele.html", context)

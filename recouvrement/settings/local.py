@@ -5,7 +5,7 @@ overridden from the environment (DATABASE_URL, REDIS_URL, MAILER_BACKEND...).
 """
 
 from .base import *  # noqa: F403
-from .base import VAR_DIR, env
+from .base import CELERY_BEAT_SCHEDULE, VAR_DIR, env
 
 # The demo's SQLite file, broker folder and mail folder live here.
 VAR_DIR.mkdir(exist_ok=True)
@@ -25,6 +25,15 @@ else:
         "store_processed": False,
     }
 
+# The demo's scheduler looks every 30 s (5 min in production).
+CELERY_BEAT_SCHEDULE = {
+    **CELERY_BEAT_SCHEDULE,
+    "relances-ordonnancer": {
+        "task": "relances.ordonnancer",
+        "schedule": env.int("RELANCES_ORDONNANCEUR_SECONDES", default=30),
+    },
+}
+
 ANYMAIL = {"WEBHOOK_SECRET": env("ANYMAIL_WEBHOOK_SECRET", default="demo:webhook-demo")}
 
 if env("SMTP_HOST", default=""):
@@ -39,6 +48,6 @@ else:
     MAILERS = {
         "default": {
             "BACKEND": "django.core.mail.backends.filebased.EmailBackend",
-            "OPTIONS": {"file_path": str(VAR_DIR / "mails")},
+            "OPTIONS": {"file_path": env("MAIL_FILE_PATH", default=str(VAR_DIR / "mails"))},
         }
     }

@@ -153,8 +153,13 @@ class _Sql:
         return self
 
     def executer(self) -> int:
+        """Run it; return the number of rows written."""
         with connection.cursor() as cursor:
             cursor.execute("\n".join(self.morceaux), self.params)
+            if cursor.rowcount < 0 and connection.vendor == "sqlite":
+                # Python's sqlite3 gives no rowcount for a statement starting with WITH.
+                cursor.execute("SELECT changes()")
+                return int(cursor.fetchone()[0])
             return max(cursor.rowcount, 0)
 
 

@@ -25,6 +25,8 @@ def manage(*args: str, base: Path) -> str:
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "recouvrement.settings.local",
         "DATABASE_URL": f"sqlite:///{base}",
+        "MAIL_FILE_PATH": str(base.parent / "mails"),
+        "MEDIA_ROOT": str(base.parent / "media"),
     }
     result = subprocess.run(
         [sys.executable, "manage.py", *args],
@@ -78,3 +80,24 @@ def test_demo_loads_a_realistic_organisation_on_sqlite_and_a_second_run_changes_
     # then nothing was added: the same counts, reported as already there
     assert encore["cree"] is False
     assert {**encore, "cree": True} == resume
+
+
+def test_the_demo_day_is_planned_and_sent_on_sqlite(tmp_path: Path) -> None:
+    """What the demo's worker does at startup, through the operators' commands, on SQLite."""
+    base = tmp_path / "demo.sqlite3"
+    manage("migrate", "--no-input", "-v", "0", base=base)
+    charger(base)
+
+    planifie = manage("relances_planifier", "--date", "2026-11-26", base=base)
+    envoye = manage("relances_envoyer", base=base)
+
+    # "N relances, M envois, T tâches." then "E envoyés, X en échec."
+    relances, envois = (int(mot) for mot in planifie.split("—")[1].split()[:4:2])
+    assert relances > 20
+    assert envois > 10
+    nombre_envoyes = int(envoye.split(":")[1].split()[0])
+    assert nombre_envoyes > 10
+    assert " 0 en échec" in envoye
+    fichiers = list((tmp_path / "mails").glob("*.log"))
+    contenu = "".join(f.read_text(errors="replace") for f in fichiers)
+    assert contenu.count("Message-ID: <recouvrement-") == nombre_envoyes

@@ -89,6 +89,8 @@ def ids_of_a(tenant_a):
         "envoi_id": envoi.pk,
         "tache_id": tache.pk,
         "pause_id": pause.pk,
+        "etape_id": etape.pk,
+        "langue": "fr",
     }
 
 

@@ -46,6 +46,9 @@ from recouvrement.core.demo.referentiel import (
 )
 from recouvrement.tenancy.context import organisation_scope
 from recouvrement.tenancy.models import Membre, Organisation, Role, User
+from recouvrement.tenancy.signals import organisation_creee
+from relances.models import TauxReference
+from relances.services.parametres import parametres_get
 
 
 @dataclass(frozen=True)
@@ -95,7 +98,10 @@ def charger_demo(*, aujourd_hui: datetime.date, graine: int = 2026) -> DemoResum
         organisation.save()
         with organisation_scope(organisation):
             membres = _equipe_create()
+            organisation_creee.send(sender=Organisation, organisation=organisation)
+            _relances_demo_parametrer(membres=membres)
             _ecrire(plan=plan, membres=membres, aujourd_hui=aujourd_hui)
+        _taux_demo(aujourd_hui=aujourd_hui)
         return _resume(organisation=organisation, aujourd_hui=aujourd_hui, cree=True)
 
 
@@ -153,6 +159,35 @@ def _filtre_tranche(cle: str, aujourd_hui: datetime.date) -> Q:
 
 
 # --- the writes -------------------------------------------------------------------------------------------------
+
+
+def _relances_demo_parametrer(*, membres: dict[str, Membre]) -> None:
+    """The demo plans as soon as the worker runs (any hour of a business day), the credit manager in charge."""
+    parametres = parametres_get()
+    parametres.heure_envoi = datetime.time(0, 0)
+    parametres.charge_par_defaut = membres[f"credit@{DEMO_DOMAINE}"]
+    parametres.save(update_fields=["heure_envoi", "charge_par_defaut"])
+
+
+def _taux_demo(*, aujourd_hui: datetime.date) -> None:
+    """Rates of the half-years after the last one the migration knows, up to today's, for the demo's
+    letters: demo values, labelled as such, for an operator to replace with the publications."""
+    derniere = TauxReference.objects.order_by("-semestre_debut").first()
+    if derniere is None:
+        return
+    debut = derniere.semestre_debut
+    while True:
+        debut = datetime.date(debut.year + (debut.month == 7), 1 if debut.month == 7 else 7, 1)
+        if debut > aujourd_hui:
+            return
+        TauxReference.objects.get_or_create(
+            semestre_debut=debut,
+            defaults={
+                "taux_bce": derniere.taux_bce,
+                "taux_legal": derniere.taux_legal,
+                "source": "Démonstration : valeur reprise du semestre précédent, à remplacer par la publication",
+            },
+        )
 
 
 def _equipe_create() -> dict[str, Membre]:
