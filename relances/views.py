@@ -71,7 +71,10 @@ def envoi_valider(request: MembreRequest, envoi_id: int) -> HttpResponse:
     except ApplicationError as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, _("Relance validée : elle part au prochain passage."))
+        # Approved by a person: it goes now, not at the next scheduler round.
+        for envoi_pret in envoi_service.envois_reserver_un(envoi_id=envoi.pk):
+            envoi_envoyer.delay(organisation_id=request.organisation.pk, envoi_id=envoi_pret)
+        messages.success(request, _("Relance validée : elle part maintenant."))
     return redirect("relances:envoi", envoi_id=envoi.pk)
 
 

@@ -20,7 +20,11 @@ def aujourd_hui():
     return timezone.localdate()
 
 
-def test_the_approval_queue_and_approving_a_letter(client, relances, aujourd_hui):
+def test_the_approval_queue_and_approving_a_letter(client, relances, aujourd_hui, monkeypatch):
+    from relances import views
+
+    envoyes = []
+    monkeypatch.setattr(views.envoi_envoyer, "delay", lambda **kw: envoyes.append(kw))
     r = relances
     with r.tenant.scope():
         cible = r.client(raison_sociale="Client En Retard")
@@ -36,7 +40,8 @@ def test_the_approval_queue_and_approving_a_letter(client, relances, aujourd_hui
     client.post(reverse("relances:envoi_valider", args=[envoi.pk]))
     with r.tenant.scope():
         envoi.refresh_from_db()
-    assert envoi.statut == StatutEnvoi.PRET
+    assert envoi.statut == StatutEnvoi.EN_COURS  # claimed and queued at once
+    assert envoyes == [{"organisation_id": r.tenant.organisation.pk, "envoi_id": envoi.pk}]
 
 
 def test_a_commercial_cannot_approve(client, relances, aujourd_hui):
