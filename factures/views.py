@@ -22,6 +22,8 @@ from recouvrement.tenancy.decorators import membre_requis, role_requis
 from recouvrement.tenancy.forms import add_error_from
 from recouvrement.tenancy.http import MembreRequest
 from recouvrement.tenancy.roles import peut_gerer_creances
+from relances.forms import PauseForm
+from relances.selectors import pause_list, relance_list
 
 PAR_PAGE = 50
 
@@ -71,12 +73,16 @@ def _lettrage_form(request: MembreRequest, facture: Facture) -> LettrageForm:
 @membre_requis
 def facture_detail(request: MembreRequest, facture_id: int) -> HttpResponse:
     facture = access_facture(request, facture_id)
+    aujourd_hui = timezone.localdate()
     context = {
         "facture": facture,
         "lettrage_list": selectors.lettrage_list(facture=facture),
         "evenement_list": evenement_list(client=facture.client, facture_id=facture.pk),
         "lettrage_form": _lettrage_form(request, facture) if facture.est_ouverte else None,
-        "aujourd_hui": timezone.localdate(),
+        "relance_list": relance_list(facture=facture),
+        "pause_list": pause_list(client=facture.client, aujourd_hui=aujourd_hui).filter(facture=facture),
+        "pause_form": PauseForm(),
+        "aujourd_hui": aujourd_hui,
     }
     return render(request, "factures/detail.html", context)
 

@@ -117,6 +117,13 @@ class ParametresRelance(TenantModel):
         verbose_name_plural = _("paramètres de relance")
         constraints = [models.UniqueConstraint(fields=["tenant"], name="parametres_relance_unique")]
 
+    def clean(self) -> None:
+        if self.taux_contractuel is not None:
+            from relances.penalites import taux_contractuel_valider
+
+            # A contractual rate may not be under three times the legal rate (L441-10).
+            taux_contractuel_valider(taux=self.taux_contractuel, au=timezone.localdate())
+
 
 class Scenario(TenantModel):
     """An ordered list of steps; each invoice follows one scenario."""

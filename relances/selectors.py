@@ -75,3 +75,8 @@ def pause_list(*, client: Client, aujourd_hui: datetime.date) -> QuerySet[Pause]
         .select_related("facture")
         .order_by("-created_at")
     )
+
+
+def relance_list(*, facture: Facture) -> QuerySet[Relance]:
+    """The reminders of one invoice, newest first."""
+    return Relance.objects.filter(facture=facture).select_related("etape", "envoi").order_by("-date_prevue", "-pk")

@@ -9,6 +9,7 @@ import zoneinfo
 from typing import Any
 
 from celery import shared_task
+from celery.signals import worker_ready
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -67,6 +68,27 @@ def _organisations_et_parametres() -> list[tuple[Organisation, ParametresRelance
         return [(o, parametres.get(o.pk)) for o in Organisation.objects.order_by("pk")]
 
 
+@shared_task(name="relances.reconcilier")
+def relances_reconcilier() -> int:
+    """Platform job: queue again every send left "en cours" too long (worker killed, broker lost).
+
+    Run when a worker starts and at each scheduler round; sending is idempotent.
+    """
+    delai = datetime.timedelta(seconds=settings.RELANCES_DELAI_RECONCILIATION)
+    repris = 0
+    for organisation, _parametres in _organisations_et_parametres():
+        with organisation_scope(organisation):
+            for envoi_id in envoi_service.envois_bloques(delai=delai):
+                envoi_envoyer.delay(organisation_id=organisation.pk, envoi_id=envoi_id)
+                repris += 1
+    return repris
+
+
+@worker_ready.connect
+def _reconcilier_au_demarrage(**kwargs: Any) -> None:
+    relances_reconcilier.delay()
+
+
 @shared_task(name="relances.ordonnancer")
 def relances_ordonnancer() -> int:
     """Platform job (beat): plan each organisation once a business day at its hour, and
@@ -74,7 +96,6 @@ def relances_ordonnancer() -> int:
     is unique per organisation."""
     lancees = 0
     maintenant = timezone.now()
-    delai = datetime.timedelta(seconds=settings.RELANCES_DELAI_RECONCILIATION)
     for organisation, parametres in _organisations_et_parametres():
         local = jour_local(organisation, maintenant)
         heure = parametres.heure_envoi if parametres else datetime.time(9)
@@ -92,6 +113,5 @@ def relances_ordonnancer() -> int:
                 lancees += 1
                 continue
             relances_envoyer.delay(organisation_id=organisation.pk)
-            for envoi_id in envoi_service.envois_bloques(delai=delai):
-                envoi_envoyer.delay(organisation_id=organisation.pk, envoi_id=envoi_id)
+    relances_reconcilier.delay()
     return lancees

@@ -24,6 +24,8 @@ def sans_celery(monkeypatch):
     monkeypatch.setattr(tasks.relances_planifier, "delay", lambda **kw: envoyees.append(("planifier", kw)))
     monkeypatch.setattr(tasks.relances_envoyer, "delay", lambda **kw: envoyees.append(("envoyer", kw)))
     monkeypatch.setattr(tasks.envoi_envoyer, "delay", lambda **kw: envoyees.append(("envoi", kw)))
+    # The reconciliation queued at every round is tested on its own below.
+    monkeypatch.setattr(tasks.relances_reconcilier, "delay", lambda **kw: None)
     return envoyees
 
 
@@ -73,3 +75,33 @@ def test_two_schedulers_at_once_plan_once(relances, sans_celery):
     with organisation_scope(relances.tenant.organisation):
         assert PlanificationJour.objects.filter(jour=datetime.date(2026, 11, 26)).count() == 1
         assert not Envoi.objects.exists()
+
+
+def test_the_reconciliation_queues_again_the_sends_stuck_in_progress(relances, monkeypatch):
+    from relances import tasks
+    from relances.models import Envoi, StatutEnvoi
+    from tests.factories import scenario_avec_etape
+
+    queued = []
+    monkeypatch.setattr(tasks.envoi_envoyer, "delay", lambda **kw: queued.append(kw))
+    with relances.tenant.scope():
+        etape = scenario_avec_etape()
+        vieux = Envoi.objects.create(
+            client=relances.client(),
+            date_prevue=datetime.date(2026, 11, 26),
+            etape=etape,
+            canal="email",
+            statut=StatutEnvoi.EN_COURS,
+            en_cours_depuis=datetime.datetime(2026, 11, 26, 8, tzinfo=UTC),
+        )
+        Envoi.objects.create(
+            client=relances.client(),
+            date_prevue=datetime.date(2026, 11, 26),
+            etape=etape,
+            canal="email",
+            statut=StatutEnvoi.EN_COURS,
+            en_cours_depuis=datetime.datetime(2026, 11, 26, 9, 58, tzinfo=UTC),
+        )
+    with time_machine.travel(datetime.datetime(2026, 11, 26, 10, 0, tzinfo=UTC), tick=False):
+        assert tasks.relances_reconcilier() == 1
+    assert queued == [{"organisation_id": relances.tenant.organisation.pk, "envoi_id": vieux.pk}]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import subprocess
 
 import pytest
 from django.urls import reverse
@@ -174,3 +175,57 @@ def test_dunning_pages_keep_a_fixed_number_of_queries(client, relances, aujourd_
     avant = compter()
     grandir(15)
     assert compter() == avant
+
+
+def test_pausing_one_invoice_from_its_page(client, relances, aujourd_hui):
+    r = relances
+    with r.tenant.scope():
+        cible = r.client()
+        facture = r.facture(cible, echeance=aujourd_hui - 3 * J)
+    r.tenant.login(client)
+    assert (
+        "Suspendre les relances de cette facture"
+        in client.get(reverse("factures:detail", args=[facture.pk])).content.decode()
+    )
+    client.post(reverse("relances:pause_poser", args=[cible.pk]), {"facture": facture.pk, "commentaire": "Litige"})
+    with r.tenant.scope():
+        pause = Pause.objects.get()
+    assert (pause.facture_id, pause.client_id) == (facture.pk, None)
+    page = client.get(reverse("factures:detail", args=[facture.pk])).content.decode()
+    assert "Reprendre" in page
+
+
+def test_an_invoice_of_another_client_cannot_be_paused_through_this_client(client, relances, aujourd_hui):
+    r = relances
+    with r.tenant.scope():
+        un, autre = r.client(), r.client()
+        facture = r.facture(autre, echeance=aujourd_hui - 3 * J)
+    r.tenant.login(client)
+    assert client.post(reverse("relances:pause_poser", args=[un.pk]), {"facture": facture.pk}).status_code == 404
+
+
+def test_the_print_batch_of_the_days_letters(client, relances, aujourd_hui, taux_2026_s2, settings, tmp_path):
+    from relances.services.envoi import envoi_executer, envoi_valider, envois_reserver
+
+    settings.MEDIA_ROOT = tmp_path
+    r = relances
+    with r.tenant.scope():
+        for _ in range(2):
+            r.facture(r.client(), echeance=aujourd_hui - 50 * J)
+        organisation_planifier(jour=aujourd_hui, forcer=True)
+        for envoi in Envoi.objects.all():
+            envoi_valider(envoi=envoi, auteur=r.tenant.admin)
+        for envoi_id in envois_reserver(jour=aujourd_hui):
+            envoi_executer(envoi_id=envoi_id, jour=aujourd_hui)
+    r.tenant.login(client)
+    reponse = client.get(reverse("relances:courriers_lot") + f"?date={aujourd_hui.isoformat()}")
+    assert reponse.status_code == 200
+    assert reponse["Content-Type"] == "application/pdf"
+    assert reponse.content.startswith(b"%PDF")
+    fichier = tmp_path / "lot.pdf"
+    fichier.write_bytes(reponse.content)
+    texte = subprocess.run(["pdftotext", str(fichier), "-"], capture_output=True, text=True, check=True).stdout
+    with r.tenant.scope():
+        noms = [e.client.raison_sociale for e in Envoi.objects.select_related("client")]
+    assert len(noms) == 2
+    assert all(nom in texte for nom in noms)

@@ -323,3 +323,45 @@ def test_two_planners_in_two_processes_create_nothing_twice(relances):
         assert Relance.objects.count() == 6
         assert Envoi.objects.count() == 6
         assert Relance.objects.values("facture_id", "etape_id").distinct().count() == 6
+
+
+def test_a_rule_on_the_factors_approved_limit(scope_relances):
+    r = scope_relances
+    hors = creer_scenario("Hors agrément", [("Vite", 2, Canal.EMAIL, "ferme", False, ["comptabilite"], [], [])])
+    RegleAffectation.objects.create(ordre=1, nom="Au-delà de l'agrément", scenario=hors, depassement_agrement=True)
+    au_dela = r.client(affactureur="Factor SA", agrement_affacturage=1000)
+    en_deca = r.client(affactureur="Factor SA", agrement_affacturage=100000)
+    f1 = r.facture(au_dela, echeance=JEUDI - 2 * J, ttc="5000.00")
+    f2 = r.facture(en_deca, echeance=JEUDI - 2 * J, ttc="5000.00")
+    planifier(JEUDI)
+    assert etapes_de(f1) == [2]
+    assert etapes_de(f2) == [1]
+
+
+def test_a_new_organisation_gets_the_three_ready_scenarios_and_their_rules(client, db):
+    from recouvrement.tenancy.models import Organisation
+    from relances.models import Scenario
+
+    client.post(
+        "/inscription/",
+        {
+            "raison_sociale": "Neuve SAS",
+            "siren": "732829320",
+            "first_name": "A",
+            "last_name": "B",
+            "email": "neuve@exemple.fr",
+            "password": "motdepasse-solide-2026",
+        },
+    )
+    with organisation_scope(Organisation.objects.get(raison_sociale="Neuve SAS")):
+        noms = set(Scenario.objects.values_list("nom", flat=True))
+        assert noms == {"Standard", "Grand compte", "Affacturage"}
+        assert Scenario.objects.get(par_defaut=True).nom == "Standard"
+        assert list(Scenario.objects.get(nom="Standard").etapes.values_list("decalage_jours", flat=True)) == [
+            -10,
+            1,
+            15,
+            30,
+            45,
+        ]
+        assert RegleAffectation.objects.count() == 2

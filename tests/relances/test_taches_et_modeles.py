@@ -123,3 +123,13 @@ def test_a_valid_template_is_saved_previewed_and_sent_to_myself(scope_relances):
     )
     assert mail.outbox[-1].to == [r.tenant.admin.email]
     assert mail.outbox[-1].subject.startswith("[TEST] Rappel")
+
+
+def test_a_contractual_rate_under_three_times_the_legal_rate_is_refused(scope_relances, taux_2026_s2):
+    parametres = scope_relances.parametres
+    parametres.taux_contractuel = Decimal("5.00")
+    with pytest.raises(ValidationError) as erreur:
+        parametres.full_clean()
+    assert "plancher légal" in " ".join(erreur.value.message_dict["taux_contractuel"])
+    parametres.taux_contractuel = Decimal("12.00")
+    parametres.full_clean()
