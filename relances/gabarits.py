@@ -776,9 +776,8 @@ def _mise_en_page(*, sujet: str, corps: str, contexte: Mapping[str, Any]) -> str
     )
     releve = str(liens.get("releve") or "")
     if releve:
-        pied += (
-            f'<br><a href="{escape(releve)}" style="color:#1f3a5f;">{escape(_("Consulter votre relevé de compte"))}</a>'
-        )
+        libelle = _("Consulter votre relevé de compte")
+        pied += f'<br><a href="{escape(releve)}" style="color:#1f3a5f;">{escape(libelle)}</a>'
     return (
         "<!DOCTYPE html>\n"
         f'<html lang="{escape(translation.get_language() or "fr")}">\n'

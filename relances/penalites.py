@@ -182,7 +182,7 @@ def _segment(*, base: Decimal, debut: datetime.date, fin: datetime.date, taux: D
     formule = _("%(base)s × %(taux)s × %(jours)s / %(base_annuelle)s = %(interets)s") % {
         "base": montant_texte(base),
         "taux": taux_texte(taux),
-        "jours": _("%(n)s\u00a0j") % {"n": jours},
+        "jours": _("%(n)s j") % {"n": jours},  # the space is a no-break space (U+00A0)
         "base_annuelle": base_annuelle,
         "interets": montant_texte(interets),
     }
