@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.core.exceptions import ValidationError
 from django.core.validators import FileExtensionValidator
 from django.db import models
 from django.utils import timezone
@@ -67,6 +68,10 @@ class User(AbstractUser):
         return self.get_full_name() or self.email
 
 
+def tranches_par_defaut() -> list[int]:
+    return [30, 45, 60]
+
+
 class Organisation(models.Model):
     """The tenant: a company that sells on credit and chases its receivables here."""
 
@@ -104,6 +109,11 @@ class Organisation(models.Model):
         help_text=_("Extrait des conditions générales de vente imprimé sur les courriers."),
     )
     clause_reserve_propriete = models.TextField(_("clause de réserve de propriété"), blank=True)
+    tranches_balance_agee = models.JSONField(
+        _("tranches de la balance âgée (jours)"),
+        default=tranches_par_defaut,
+        help_text=_("Les bornes en jours de retard : 30, 45, 60 donnent non échu, 0–30, 30–45, 45–60, plus de 60."),
+    )
 
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
@@ -114,6 +124,18 @@ class Organisation(models.Model):
 
     def __str__(self) -> str:
         return self.raison_sociale
+
+    def clean(self) -> None:
+        bornes = self.tranches_balance_agee
+        if (
+            not isinstance(bornes, list)
+            or not 1 <= len(bornes) <= 8
+            or any(not isinstance(b, int) or b <= 0 for b in bornes)
+            or bornes != sorted(set(bornes))
+        ):
+            raise ValidationError(
+                {"tranches_balance_agee": _("Des nombres de jours croissants et positifs, par exemple 30, 45, 60.")}
+            )
 
 
 class TenantModel(models.Model):

@@ -19,6 +19,7 @@ from clients.events import evenement_record
 from clients.models import Client, Contact, Evenement
 from factures.models import Facture, Lettrage, Paiement
 from factures.services import lettrage_create
+from litiges.models import LigneLitige, Litige
 from recouvrement.core.errors import TenantScopeError
 from recouvrement.tenancy.checks import tenant_models
 from recouvrement.tenancy.context import organisation_scope, unscoped, user_scope
@@ -90,6 +91,13 @@ def _regle() -> RegleAffectation:
     )
 
 
+def _litige() -> Litige:
+    facture = FactureFactory()
+    litige = Litige.objects.create(client=facture.client, type="prix", description="Prix contesté")
+    LigneLitige.objects.create(litige=litige, facture=facture, montant=Decimal("10.00"))
+    return litige
+
+
 MAKERS: dict[type, Callable[[], object]] = {
     Membre: lambda: MembreFactory(role=Role.LECTURE),
     Invitation: _invitation,
@@ -114,6 +122,8 @@ MAKERS: dict[type, Callable[[], object]] = {
     Tache: lambda: Tache.objects.create(
         client=ClientFactory(), type="appel", titre="Appeler", echeance=datetime.date(2026, 11, 26)
     ),
+    Litige: _litige,
+    LigneLitige: lambda: _litige().lignes.get(),  # noqa: PLW0108  (lazy: needs a scope)
     Promesse: lambda: Promesse.objects.create(
         client=ClientFactory(), montant=Decimal("10.00"), date_promise=datetime.date(2026, 12, 1)
     ),
