@@ -36,6 +36,9 @@ urlpatterns = [
     path("clients/", include("clients.urls")),
     path("factures/", include("factures.urls")),
     path("relances/", include("relances.urls")),
+    path("litiges/", include("litiges.urls")),
+    path("tableau-de-bord/", include("tableau.urls")),
+    path("exports/", include("exports.urls")),
     # ESP tracking webhooks (django-anymail), authenticated with ANYMAIL_WEBHOOK_SECRET.
     path("anymail/", include("anymail.urls")),
     path("langue/", personal_write(set_language), name="set_language"),

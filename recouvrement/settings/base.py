@@ -57,6 +57,8 @@ INSTALLED_APPS = [
     "factures",
     "relances",
     "litiges",
+    "tableau",
+    "exports",
 ]
 
 MIDDLEWARE = [
