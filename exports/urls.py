@@ -1,5 +1,15 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from exports import views
 
 app_name = "exports"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.export_liste, name="liste"),
+    path("clients/", views.export_clients, name="clients"),
+    path("factures/", views.export_factures, name="factures"),
+    path("courriers/", views.export_courriers, name="courriers"),
+    path("<int:export_id>/", views.export_suivi, name="suivi"),
+    path("<int:export_id>/progression/", views.export_progression, name="progression"),
+    path("<int:export_id>/fichier/", views.export_telecharger, name="telecharger"),
+]

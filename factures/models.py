@@ -189,6 +189,22 @@ class Facture(ConstraintErrorsOnFieldsMixin, TenantModel):
             ),
             models.Index(fields=["tenant", "statut"], name="facture_tenant_statut_idx"),
             models.Index(fields=["tenant", "facture_origine"], name="facture_tenant_origine_idx"),
+            # The balances of every client at once (the client list sorted or filtered by them,
+            # the dashboard's summary and aging balance): an index-only scan of the open pieces.
+            models.Index(
+                fields=["tenant", "client"],
+                include=["nature", "date_echeance", "support_paiement", "reste_du"],
+                condition=Q(statut__in=["ouverte", "partiellement_payee"]),
+                name="facture_solde_client_idx",
+            ),
+            # The issues by day (the dashboard's DSO: outstanding at past dates, monthly sales):
+            # an index-only scan of a date range.
+            models.Index(
+                fields=["tenant", "date_emission"],
+                include=["nature", "montant_ttc"],
+                condition=~Q(statut="annulee"),
+                name="facture_emission_idx",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -251,7 +267,15 @@ class Paiement(TenantModel):
                 name="paiement_non_affecte_borne",
             ),
         ]
-        indexes = [models.Index(fields=["tenant", "client", "date_paiement"], name="paiement_client_date_idx")]
+        indexes = [
+            models.Index(fields=["tenant", "client", "date_paiement"], name="paiement_client_date_idx"),
+            # The payments by day (the dashboard's DSO and the month's collections): index-only.
+            models.Index(
+                fields=["tenant", "date_paiement"],
+                include=["montant", "montant_non_affecte"],
+                name="paiement_date_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.montant} {self.devise} — {self.date_paiement}"

@@ -20,7 +20,7 @@ from django.db.models import (
     Sum,
     Value,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, TruncMonth
 
 from clients.models import Client
 from clients.selectors import client_queryset
@@ -130,12 +130,14 @@ def client_situation(*, client: Client, aujourd_hui: datetime.date) -> Situation
         echues=Count("pk", filter=Q(nature=Nature.FACTURE, date_echeance__lt=aujourd_hui)),
     )
     retard = Lettrage.objects.filter(
+        # From the client's payments of the last twelve months (their (tenant, client, date)
+        # index), not from its invoices: a client with thousands of invoices has few recent
+        # payments. A payment is only ever allocated to its own client's invoices.
         # tenant_id on the joined tables too, so that their indexes serve the join.
         facture__tenant_id=client.tenant_id,
         paiement__tenant_id=client.tenant_id,
-        facture__client=client,
+        paiement__client=client,
         annule_le__isnull=True,
-        paiement__isnull=False,
         paiement__date_paiement__gte=aujourd_hui - datetime.timedelta(days=365),
     ).aggregate(
         moyen=Avg(
@@ -158,3 +160,24 @@ def paiement_list(*, client: Client) -> QuerySet[Paiement]:
 
 def lettrage_list(*, facture: Facture) -> QuerySet[Lettrage]:
     return facture.lettrages.select_related("paiement", "avoir", "cree_par").order_by("-created_at", "-pk")
+
+
+@dataclass(frozen=True)
+class EncaissementAttendu:
+    mois: datetime.date
+    factures: int
+    montant: Decimal
+
+
+def encaissements_attendus(*, client: Client, aujourd_hui: datetime.date) -> list[EncaissementAttendu]:
+    """What the client's open invoices not yet due should bring in, per month of their due date. One query."""
+    lignes = (
+        Facture.objects.filter(
+            client=client, statut__in=STATUTS_OUVERTS, nature=Nature.FACTURE, date_echeance__gte=aujourd_hui
+        )
+        .annotate(mois=TruncMonth("date_echeance"))
+        .order_by("mois")
+        .values("mois")
+        .annotate(factures=Count("pk"), montant=Sum("reste_du"))
+    )
+    return [EncaissementAttendu(mois=x["mois"], factures=x["factures"], montant=x["montant"]) for x in lignes]

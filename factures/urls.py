@@ -6,6 +6,7 @@ app_name = "factures"
 
 urlpatterns = [
     path("", views.facture_liste, name="liste"),
+    path("actions/", views.facture_actions, name="actions"),
     path("nouvelle/", views.facture_creer, name="creer"),
     path("<int:facture_id>/", views.facture_detail, name="detail"),
     path("<int:facture_id>/pdf/", views.facture_pdf, name="pdf"),

@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
+from clients.liste import liens_de_tri
 from clients.selectors import client_queryset, evenement_list
 from factures import selectors, services
+from factures.filtres import ActionMasse, ActionMasseForm, FactureFiltreForm, facture_filtrer, facture_page
 from factures.forms import FactureForm, LettrageForm, PaiementForm
-from factures.models import STATUTS_OUVERTS, Facture, Lettrage, Nature, Statut
+from factures.models import STATUTS_OUVERTS, Facture, Lettrage, Nature
 from recouvrement.core.errors import ApplicationError
 from recouvrement.tenancy.decorators import membre_requis, role_requis
 from recouvrement.tenancy.forms import add_error_from
@@ -24,6 +28,7 @@ from recouvrement.tenancy.http import MembreRequest
 from recouvrement.tenancy.roles import peut_gerer_creances
 from relances.forms import PauseForm
 from relances.selectors import pause_list, relance_list
+from relances.services import masse
 
 PAR_PAGE = 50
 
@@ -41,20 +46,98 @@ def access_lettrage(request: MembreRequest, lettrage_id: int) -> Lettrage:
 
 @membre_requis
 def facture_liste(request: MembreRequest) -> HttpResponse:
-    statut = request.GET.get("statut", "")
-    if statut not in Statut.values:
-        statut = ""
-    recherche = request.GET.get("q", "")
-    queryset = selectors.facture_list(membre=request.membre, statut=statut, recherche=recherche)
-    page = Paginator(queryset, PAR_PAGE).get_page(request.GET.get("page"))
+    """Filters, sorts, bulk actions. A fixed number of queries (see ``factures.filtres``)."""
+    form = FactureFiltreForm(request.GET, membre=request.membre, organisation=request.organisation)
+    filtres = form.filtres()
+    aujourd_hui = timezone.localdate()
+    page = facture_page(
+        membre=request.membre,
+        filtres=filtres,
+        aujourd_hui=aujourd_hui,
+        tranches_=form.tranches,
+        numero=request.GET.get("page"),
+    )
+    parametres = filtres.parametres()
+    client_filtre = None
+    if filtres.client is not None:
+        client_filtre = client_queryset(membre=request.membre).filter(pk=filtres.client).first()
+    peut_agir = peut_gerer_creances(request.membre)
     context = {
         "page": page,
-        "statut": statut,
-        "recherche": recherche,
-        "statuts": Statut.choices,
-        "aujourd_hui": timezone.localdate(),
+        "form": form,
+        "filtres": filtres,
+        "client_filtre": client_filtre,
+        "requete": urlencode(parametres),
+        "tri": liens_de_tri(parametres, filtres.tri, COLONNES_TRIABLES),
+        "action_form": ActionMasseForm(initial={"filtres": urlencode(parametres)}) if peut_agir else None,
+        "peut_agir": peut_agir,
+        "aujourd_hui": aujourd_hui,
     }
     return render(request, "factures/liste.html", context)
+
+
+COLONNES_TRIABLES = {
+    "numero": ("numero", "numero"),
+    "client": ("client", "client"),
+    "echeance": ("echeance", "-echeance"),
+    "reste_du": ("-reste_du", "reste_du"),
+    "montant_ttc": ("-montant_ttc", "-montant_ttc"),
+}
+
+
+@require_POST
+@role_requis(peut_gerer_creances)
+def facture_actions(request: MembreRequest) -> HttpResponse:
+    """Bulk actions on the checked invoices, or on every invoice of the list's filter."""
+    form = ActionMasseForm(request.POST)
+    retour = reverse("factures:liste")
+    if not form.is_valid():
+        erreurs = [str(e) for liste in form.errors.values() for e in liste]
+        messages.error(request, " ".join(erreurs))
+        filtres_qs = request.POST.get("filtres", "")
+        return redirect(f"{retour}?{filtres_qs}" if filtres_qs else retour)
+    data = form.cleaned_data
+    aujourd_hui = timezone.localdate()
+    donnees = QueryDict(data["filtres"])
+    filtres_form = FactureFiltreForm(donnees, membre=request.membre, organisation=request.organisation)
+    if data["tous"]:
+        factures = facture_filtrer(
+            membre=request.membre,
+            filtres=filtres_form.filtres(),
+            aujourd_hui=aujourd_hui,
+            tranches_=filtres_form.tranches,
+        )
+    else:
+        # Scoped to the member: ids of another organisation or another rep's clients are dropped here.
+        factures = selectors.facture_queryset(membre=request.membre).filter(pk__in=data["ids"])
+    if data["action"] == ActionMasse.SUSPENDRE:
+        resultat = masse.factures_suspendre(
+            factures=factures, auteur=request.user, jusqu_au=data["jusqu_au"], commentaire=data["commentaire"]
+        )
+        texte = ngettext(
+            "Relances suspendues pour %(n)s facture.", "Relances suspendues pour %(n)s factures.", resultat.traitees
+        )
+    elif data["action"] == ActionMasse.REPRENDRE:
+        resultat = masse.factures_reprendre(factures=factures, auteur=request.user)
+        texte = ngettext(
+            "Relances reprises pour %(n)s facture.", "Relances reprises pour %(n)s factures.", resultat.traitees
+        )
+    else:
+        resultat = masse.factures_imposer_scenario(factures=factures, scenario=data["scenario"], auteur=request.user)
+        texte = ngettext(
+            "Scénario « %(scenario)s » imposé à %(n)s facture.",
+            "Scénario « %(scenario)s » imposé à %(n)s factures.",
+            resultat.traitees,
+        )
+    message = texte % {"n": resultat.traitees, "scenario": getattr(data["scenario"], "nom", "")}
+    if resultat.ignorees:
+        message += " " + ngettext(
+            "%(n)s facture laissée telle quelle (réglée, annulée, ou déjà suspendue).",
+            "%(n)s factures laissées telles quelles (réglées, annulées, ou déjà suspendues).",
+            resultat.ignorees,
+        ) % {"n": resultat.ignorees}
+    messages.success(request, message)
+    return redirect(f"{retour}?{data['filtres']}" if data["filtres"] else retour)
 
 
 def _lettrage_form(request: MembreRequest, facture: Facture) -> LettrageForm:

@@ -9,6 +9,8 @@ from recouvrement.tenancy.middleware import personal_write
 
 urlpatterns = [
     path("", core_views.accueil, name="accueil"),
+    path("demarrage/", core_views.demarrage, name="demarrage"),
+    path("demarrage/bandeau/", core_views.demarrage_banniere, name="demarrage_banniere"),
     path("connexion/", tenancy_views.connexion, name="connexion"),
     path("deconnexion/", tenancy_views.deconnexion, name="deconnexion"),
     path("inscription/", tenancy_views.inscription, name="inscription"),

@@ -37,6 +37,7 @@ from weasyprint.urls import URLFetcher
 
 from clients.models import Client
 from factures.models import Facture
+from recouvrement.core.formats import iban_lisible
 from recouvrement.tenancy.models import Organisation
 from relances.penalites import Penalites, taux_texte
 
@@ -79,7 +80,7 @@ class FetcherHorsLigne(URLFetcher):
         raise ValueError(f"Resource refused, letters render offline: {url[:100]}")
 
 
-def _logo_data_uri(organisation: Organisation) -> str:
+def logo_data_uri(organisation: Organisation) -> str:
     """The organisation's logo as a ``data:`` URI, or "" when there is none or it is unreadable."""
     logo = organisation.logo
     if not logo or not logo.name:
@@ -95,13 +96,7 @@ def _logo_data_uri(organisation: Organisation) -> str:
     return f"data:{type_mime};base64,{base64.b64encode(contenu).decode('ascii')}"
 
 
-def _iban_lisible(iban: str) -> str:
-    """FR7630006000011234567890189 → FR76 3000 6000 0112 3456 7890 189."""
-    compact = "".join(iban.split()).upper()
-    return " ".join(compact[i : i + 4] for i in range(0, len(compact), 4))
-
-
-def _date_longue(jour: datetime.date) -> str:
+def date_longue(jour: datetime.date) -> str:
     """« 27 novembre 2026 », « 1er décembre 2026 »."""
     if jour.day == 1:
         return _("1er %(mois_annee)s") % {"mois_annee": date_format(jour, "F Y")}
@@ -166,7 +161,7 @@ def courrier_html(
     """
     contexte = {
         "organisation": organisation,
-        "logo": _logo_data_uri(organisation),
+        "logo": logo_data_uri(organisation),
         "client": client,
         "pays": "" if client.pays in ("", "FR") else PAYS.get(client.pays.upper(), client.pays),
         "destinataire": destinataire,
@@ -178,13 +173,13 @@ def courrier_html(
         "taux_contractuel": taux_texte(penalites.taux_contractuel)
         if penalites and penalites.taux_contractuel is not None
         else "",
-        "date_longue": _date_longue(date_courrier),
+        "date_longue": date_longue(date_courrier),
         "lieu": lieu,
         "signataire": signataire,
         "mention_affacturage": mention_affacturage,
         "recommande": recommande,
         "corps_redige": corps_redige,
-        "iban": _iban_lisible(organisation.iban),
+        "iban": iban_lisible(organisation.iban),
         "clause_penalites": Truncator(organisation.clause_penalites).chars(LONGUEUR_EXTRAIT_CLAUSE),
         "clause_reserve_propriete": Truncator(organisation.clause_reserve_propriete).chars(LONGUEUR_EXTRAIT_CLAUSE),
     }
@@ -193,6 +188,12 @@ def courrier_html(
 
 def _document(html: str) -> Any:
     return HTML(string=html, base_url=BASE_URL, url_fetcher=FetcherHorsLigne()).render()
+
+
+def document_pdf(html: str) -> bytes:
+    """A document of ``templates/pdf/`` (its HTML) as PDF, rendered offline."""
+    pdf: bytes = _document(html).write_pdf()
+    return pdf
 
 
 def courrier_pdf(
@@ -227,8 +228,7 @@ def courrier_pdf(
         recommande=recommande,
         corps_redige=corps_redige,
     )
-    pdf: bytes = _document(html).write_pdf()
-    return pdf
+    return document_pdf(html)
 
 
 def courriers_lot_pdf(documents: Sequence[str]) -> bytes:

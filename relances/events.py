@@ -8,6 +8,7 @@ class TypeEvenementRelance(models.TextChoices):
     RELANCE_ENVOYEE = "relance.envoyee", _("Relance envoyée")
     RELANCE_ECHEC = "relance.echec", _("Relance en échec")
     RELANCE_VALIDEE = "relance.validee", _("Relance validée")
+    RELANCE_MODIFIEE = "relance.modifiee", _("Relance modifiée avant validation")
     RELANCE_ANNULEE = "relance.annulee", _("Relance annulée")
     COURRIER = "relance.courrier", _("Courrier produit")
     LIVRAISON = "relance.livraison", _("Suivi de livraison")

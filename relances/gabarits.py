@@ -68,7 +68,7 @@ from django.utils.translation import gettext_lazy
 
 from clients.models import Client, Contact
 from factures.models import Facture
-from recouvrement.core.formats import montant_texte
+from recouvrement.core.formats import iban_lisible, montant_texte
 from recouvrement.tenancy.models import Organisation
 
 # ---------------------------------------------------------------------------
@@ -851,11 +851,6 @@ def _une_ligne(*parties: str) -> str:
     return ", ".join(partie.strip() for partie in parties if partie and partie.strip())
 
 
-def _iban_lisible(iban: str) -> str:
-    compact = "".join(iban.split()).upper()
-    return " ".join(compact[i : i + 4] for i in range(0, len(compact), 4))
-
-
 def _organisation(organisation: Organisation) -> dict[str, Any]:
     return {
         "raison_sociale": organisation.raison_sociale,
@@ -868,7 +863,7 @@ def _organisation(organisation: Organisation) -> dict[str, Any]:
         # Not a field of Organisation yet: read it when it becomes one.
         "telephone": str(getattr(organisation, "telephone", "") or ""),
         "email": organisation.expediteur_email,
-        "iban": _iban_lisible(organisation.iban),
+        "iban": iban_lisible(organisation.iban),
         "bic": organisation.bic,
         "banque": organisation.banque,
         "signature": organisation.signature,

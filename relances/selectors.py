@@ -4,13 +4,25 @@ from __future__ import annotations
 
 import datetime
 
-from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 
 from clients.models import Client
 from factures.models import Facture
 from recouvrement.tenancy import roles
 from recouvrement.tenancy.models import Membre
-from relances.models import Canal, Envoi, Pause, Relance, StatutEnvoi, StatutRelance, StatutTache, Tache
+from relances.models import (
+    Canal,
+    Envoi,
+    Pause,
+    Promesse,
+    Relance,
+    Scenario,
+    ScenarioImpose,
+    StatutEnvoi,
+    StatutRelance,
+    StatutTache,
+    Tache,
+)
 
 
 def factures_avec_derniere_relance(queryset: QuerySet[Facture]) -> QuerySet[Facture]:
@@ -80,3 +92,28 @@ def pause_list(*, client: Client, aujourd_hui: datetime.date) -> QuerySet[Pause]
 def relance_list(*, facture: Facture) -> QuerySet[Relance]:
     """The reminders of one invoice, newest first."""
     return Relance.objects.filter(facture=facture).select_related("etape", "envoi").order_by("-date_prevue", "-pk")
+
+
+def factures_en_pause(queryset: QuerySet[Facture], *, aujourd_hui: datetime.date) -> QuerySet[Facture]:
+    """Annotate ``en_pause``: dunning is paused today on the invoice or on its whole client."""
+    actives = Pause.objects.filter(levee_le__isnull=True).filter(
+        Q(jusqu_au__isnull=True) | Q(jusqu_au__gte=aujourd_hui)
+    )
+    return queryset.annotate(
+        en_pause=Exists(actives.filter(facture=OuterRef("pk"))) | Exists(actives.filter(client=OuterRef("client_id")))
+    )
+
+
+def promesse_list(*, client: Client) -> QuerySet[Promesse]:
+    """The promises to pay of a client, the most recent date first."""
+    return (
+        Promesse.objects.filter(client=client)
+        .select_related("facture", "contact", "prise_par__user")
+        .order_by("-date_promise", "-pk")
+    )
+
+
+def scenario_impose(*, client: Client) -> Scenario | None:
+    """The scenario forced on the whole client, if any (else the assignment rules decide)."""
+    impose = ScenarioImpose.objects.filter(client=client).select_related("scenario").first()
+    return impose.scenario if impose else None

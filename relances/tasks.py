@@ -26,6 +26,9 @@ logger = logging.getLogger(__name__)
 
 # Backoff of transient ESP errors: 1, 2, 4… minutes, capped at an hour, 8 tries.
 ESSAIS_MAX = 8
+# Sends per ``relances.envois_envoyer`` task: its queries do not grow with it; a
+# smaller batch spreads a day over more workers sooner.
+ENVOIS_PAR_TACHE = 100
 
 
 def jour_local(organisation: Organisation, maintenant: datetime.datetime | None = None) -> datetime.datetime:
@@ -41,12 +44,24 @@ def relances_planifier(*, organisation_id: int, jour: str) -> dict[str, Any]:
 
 @shared_task(base=TenantTask, name="relances.envoyer", acks_late=True)
 def relances_envoyer(*, organisation_id: int) -> int:
-    """Claim the ready sends of the day and queue one task per send."""
+    """Claim the ready sends of the day and queue them by batches of ``ENVOIS_PAR_TACHE``."""
     organisation = Organisation.objects.get(pk=organisation_id)
     ids = envoi_service.envois_reserver(jour=jour_local(organisation).date(), limite=settings.RELANCES_ENVOIS_PAR_LOT)
-    for envoi_id in ids:
-        envoi_envoyer.delay(organisation_id=organisation_id, envoi_id=envoi_id)
+    for debut in range(0, len(ids), ENVOIS_PAR_TACHE):
+        envois_envoyer.delay(organisation_id=organisation_id, envoi_ids=ids[debut : debut + ENVOIS_PAR_TACHE])
     return len(ids)
+
+
+@shared_task(base=TenantTask, name="relances.envois_envoyer", acks_late=True)
+def envois_envoyer(*, organisation_id: int, envoi_ids: list[int]) -> dict[str, int]:
+    """Send a batch of e-mails over one connection; what the batch leaves goes one by one."""
+    organisation = Organisation.objects.get(pk=organisation_id)
+    lot = envoi_service.envois_executer(envoi_ids=envoi_ids, jour=jour_local(organisation).date())
+    for envoi_id in lot.a_part:
+        envoi_envoyer.delay(organisation_id=organisation_id, envoi_id=envoi_id)
+    for envoi_id in lot.a_reessayer:  # a transient error: the first step of the backoff, then envoi_envoyer's
+        envoi_envoyer.apply_async(kwargs={"organisation_id": organisation_id, "envoi_id": envoi_id}, countdown=60)
+    return {"envois": len(lot.envois), "a_part": len(lot.a_part), "a_reessayer": len(lot.a_reessayer)}
 
 
 @shared_task(base=TenantTask, name="relances.envoi_envoyer", bind=True, acks_late=True, max_retries=ESSAIS_MAX)

@@ -1,5 +1,6 @@
-"""Pages of the dunning engine: the outbox and approval queue, a send's detail,
-letters (one, or the day's print batch), tasks, and per-client actions."""
+"""Pages of the dunning engine: the outbox and approval queue, a send's detail (and
+editing its message before approving it), letters (one, or the day's print batch),
+tasks, and per-client actions. Scenario and rule editing: ``relances.vues_scenarios``."""
 
 from __future__ import annotations
 
@@ -26,11 +27,11 @@ from recouvrement.tenancy.roles import peut_ecrire, peut_gerer_creances
 from relances import selectors
 from relances.forms import AppelForm, ModeleForm, PauseForm
 from relances.gabarits import VARIABLES
-from relances.models import Envoi, Etape, MotifPause, Pause, RegleAffectation, Relance, Scenario, StatutEnvoi
+from relances.models import Envoi, MotifPause, Pause, Relance, StatutEnvoi
 from relances.services import envoi as envoi_service
+from relances.services import envoi_edition
 from relances.services.pauses import pause_create, pause_lever
 from relances.services.planification import client_relancer_maintenant
-from relances.services.scenarios import modele_apercu, modele_enregistrer, modele_test_envoyer
 from relances.services.taches import appel_enregistrer
 from relances.tasks import envoi_envoyer
 
@@ -59,7 +60,56 @@ def envoi_liste(request: MembreRequest) -> HttpResponse:
 def envoi_detail(request: MembreRequest, envoi_id: int) -> HttpResponse:
     envoi = access_envoi(request, envoi_id)
     relances = Relance.objects.filter(envoi=envoi).select_related("facture", "etape").order_by("facture__date_echeance")
-    return render(request, "relances/envoi.html", {"envoi": envoi, "relance_list": relances})
+    context = {"envoi": envoi, "relance_list": relances, "modifiable": envoi_edition.envoi_modifiable(envoi)}
+    return render(request, "relances/envoi.html", context)
+
+
+@role_requis(peut_gerer_creances)
+def envoi_modifier(request: MembreRequest, envoi_id: int) -> HttpResponse:
+    """Edit the subject and body of one send waiting for approval, with a live preview on
+    its own invoices; saved, it is the send's content, and approving sends it as edited."""
+    envoi = access_envoi(request, envoi_id)
+    if not envoi_edition.envoi_modifiable(envoi):
+        messages.error(request, _("Seul un e-mail ou un courrier qui attend une validation peut être modifié."))
+        return redirect("relances:envoi", envoi_id=envoi.pk)
+    sujet, corps = envoi_edition.envoi_modele_initial(envoi=envoi)
+    form = ModeleForm(request.POST or None, initial={"sujet": sujet, "corps": corps})
+    apercu = None
+    if request.method == "POST" and form.is_valid() and request.POST.get("action") == "apercu":
+        try:  # the preview without JavaScript
+            apercu = envoi_edition.envoi_apercu(envoi=envoi, jour=timezone.localdate(), **form.cleaned_data)
+        except ValidationError as error:
+            add_error_from(form, error)
+    elif request.method == "POST" and form.is_valid():
+        try:
+            envoi_edition.envoi_modifier(
+                envoi=envoi, jour=timezone.localdate(), auteur=request.user, **form.cleaned_data
+            )
+        except ApplicationError as error:
+            messages.error(request, error.message)
+            return redirect("relances:envoi", envoi_id=envoi.pk)
+        except ValidationError as error:
+            add_error_from(form, error)
+        else:
+            messages.success(request, _("Message modifié : validez la relance pour l'envoyer tel quel."))
+            return redirect("relances:envoi", envoi_id=envoi.pk)
+    context = {"envoi": envoi, "form": form, "apercu": apercu, "variables": VARIABLES}
+    return render(request, "relances/envoi_modifier.html", context)
+
+
+@require_POST
+@role_requis(peut_gerer_creances)
+def envoi_apercu(request: MembreRequest, envoi_id: int) -> HttpResponse:
+    """The live preview (HTMX) of the message being edited, on the send's own invoices."""
+    envoi = access_envoi(request, envoi_id)
+    form = ModeleForm(request.POST)
+    apercu = None
+    if form.is_valid():
+        try:
+            apercu = envoi_edition.envoi_apercu(envoi=envoi, jour=timezone.localdate(), **form.cleaned_data)
+        except ValidationError as error:
+            add_error_from(form, error)
+    return render(request, "relances/_apercu.html", {"form": form, "apercu": apercu, "oob": True})
 
 
 @require_POST
@@ -241,41 +291,3 @@ def _jour(valeur: str | None) -> datetime.date:
         return datetime.date.fromisoformat(valeur) if valeur else timezone.localdate()
     except ValueError:
         raise Http404 from None
-
-
-@membre_requis
-def scenario_liste(request: MembreRequest) -> HttpResponse:
-    scenarios = Scenario.objects.prefetch_related("etapes__modeles").order_by("-par_defaut", "nom")
-    regles = RegleAffectation.objects.select_related("scenario").order_by("ordre")
-    return render(request, "relances/scenarios.html", {"scenario_list": scenarios, "regle_list": regles})
-
-
-@role_requis(peut_gerer_creances)
-def modele_modifier(request: MembreRequest, etape_id: int, langue: str) -> HttpResponse:
-    """Edit a step's message in one language: save (refused with the line and the name when
-    wrong), preview with sample data, or send the preview to oneself."""
-    if langue not in ("fr", "en"):
-        raise Http404
-    etape = get_object_or_404(Etape.objects.select_related("scenario"), pk=etape_id)
-    modele = etape.modeles.filter(langue=langue).first()
-    initial = {"sujet": modele.sujet, "corps": modele.corps} if modele else {}
-    form = ModeleForm(request.POST or None, initial=initial)
-    apercu = None
-    if request.method == "POST" and form.is_valid():
-        action = request.POST.get("action", "enregistrer")
-        try:
-            if action == "enregistrer":
-                modele_enregistrer(etape=etape, langue=langue, **form.cleaned_data)
-                messages.success(request, _("Modèle enregistré."))
-                return redirect("relances:modele", etape_id=etape.pk, langue=langue)
-            if action == "tester":
-                apercu = modele_test_envoyer(
-                    organisation=request.organisation, user=request.user, langue=langue, **form.cleaned_data
-                )
-                messages.success(request, _("Test envoyé à %(email)s.") % {"email": request.user.email})
-            else:
-                apercu = modele_apercu(organisation=request.organisation, langue=langue, **form.cleaned_data)
-        except ValidationError as error:
-            add_error_from(form, error)
-    context = {"etape": etape, "langue": langue, "form": form, "apercu": apercu, "variables": VARIABLES}
-    return render(request, "relances/modele.html", context)

@@ -1,5 +1,9 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from tableau import views
 
 app_name = "tableau"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.tableau_de_bord, name="index"),
+]

@@ -15,3 +15,9 @@ def montant_texte(value: Any, devise: str = "EUR") -> str:
         return "—"
     nombre = formats.number_format(Decimal(value), 2, use_l10n=True, force_grouping=True)
     return f"{nombre}\u00a0{SYMBOLES.get(devise or 'EUR', devise)}"
+
+
+def iban_lisible(iban: str) -> str:
+    """FR7630006000011234567890189 → FR76 3000 6000 0112 3456 7890 189."""
+    compact = "".join(iban.split()).upper()
+    return " ".join(compact[i : i + 4] for i in range(0, len(compact), 4))

@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING
 from django.http import HttpRequest
 
 if TYPE_CHECKING:
+    from django_htmx.middleware import HtmxDetails
+
     from recouvrement.tenancy.models import Membre, Organisation, User
 
 
@@ -16,6 +18,7 @@ class TenantRequest(HttpRequest):
     organisation: Organisation | None
     membre: Membre | None
     membres: list[Membre]
+    htmx: HtmxDetails  # django-htmx's middleware
 
 
 class MembreRequest(HttpRequest):
@@ -25,3 +28,4 @@ class MembreRequest(HttpRequest):
     organisation: Organisation
     membre: Membre
     membres: list[Membre]
+    htmx: HtmxDetails  # django-htmx's middleware

@@ -114,6 +114,10 @@ class Organisation(models.Model):
         default=tranches_par_defaut,
         help_text=_("Les bornes en jours de retard : 30, 45, 60 donnent non échu, 0–30, 30–45, 45–60, plus de 60."),
     )
+    # The onboarding checklist (``recouvrement.core.demarrage``): when the scenarios were
+    # reviewed, and when the checklist was dismissed before being complete.
+    scenarios_revus_le = models.DateTimeField(_("scénarios revus le"), null=True, blank=True, editable=False)
+    demarrage_masque_le = models.DateTimeField(_("démarrage masqué le"), null=True, blank=True, editable=False)
 
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 

@@ -43,6 +43,7 @@ ORGANISATION_FIELDS = (
     "bic",
     "clause_penalites",
     "clause_reserve_propriete",
+    "tranches_balance_agee",
 )
 
 # Printed on letters unless the organisation writes its own (Code de commerce L441-10).

@@ -7,6 +7,7 @@ from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
@@ -25,6 +26,7 @@ from recouvrement.tenancy.forms import (
     InvitationForm,
     MembreForm,
     OrganisationForm,
+    ParametresRelanceForm,
     add_error_from,
 )
 from recouvrement.tenancy.http import MembreRequest, TenantRequest
@@ -117,19 +119,31 @@ def changer_organisation(request: TenantRequest) -> HttpResponse:
 
 @role_requis(peut_administrer)
 def parametres(request: MembreRequest) -> HttpResponse:
+    """One page, one form, in sections: the organisation's profile and its dunning settings."""
+    from relances.services.parametres import PARAMETRES_FIELDS, parametres_get, parametres_update
+
     organisation = request.organisation
-    form = OrganisationForm(request.POST or None, request.FILES or None, instance=organisation)
-    if request.method == "POST" and form.is_valid():
+    donnees, fichiers = (request.POST, request.FILES) if request.method == "POST" else (None, None)
+    form = OrganisationForm(donnees, fichiers, instance=organisation, prefix="organisation")
+    relances_form = ParametresRelanceForm(donnees, instance=parametres_get(), prefix="relances")
+    if request.method == "POST" and form.is_valid() & relances_form.is_valid():
         try:
-            services.organisation_update(
-                organisation=organisation, **{name: form.cleaned_data[name] for name in form.Meta.fields}
-            )
+            with transaction.atomic():
+                services.organisation_update(
+                    organisation=organisation, **{name: form.cleaned_data[name] for name in form.Meta.fields}
+                )
+                try:
+                    parametres_update(**{name: relances_form.cleaned_data[name] for name in PARAMETRES_FIELDS})
+                except ValidationError as error:
+                    add_error_from(relances_form, error)
+                    raise
         except (ApplicationError, ValidationError) as error:
-            add_error_from(form, error)
+            if not relances_form.errors:
+                add_error_from(form, error)
         else:
             messages.success(request, _("Paramètres enregistrés."))
             return redirect("parametres")
-    return render(request, "tenancy/parametres.html", {"form": form})
+    return render(request, "tenancy/parametres.html", {"form": form, "relances_form": relances_form})
 
 
 @role_requis(peut_administrer)

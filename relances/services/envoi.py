@@ -17,6 +17,10 @@ An ``Envoi`` moves à valider → prêt → en cours → envoyé | échec:
   as done) for ``RELANCES_DELAI_RECONCILIATION`` before sending again.
 - Transient ESP errors are retried with exponential backoff by the task; a
   permanent one makes the send "échec" and gives the credit manager a task.
+- ``envois_executer`` does the same for a batch of e-mails: its rows are read
+  and its messages rendered in a few queries, the messages share one mailer
+  connection, and each one is still recorded, in its own transaction, before
+  the next is handed over.
 """
 
 from __future__ import annotations
@@ -25,12 +29,13 @@ import datetime
 import logging
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
+from django.db.models import Field, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -84,7 +89,9 @@ def _adresse(nom: str, email: str) -> str:
     return formataddr((nom, email)) if nom else email
 
 
-def _emails_internes(roles: list[str], client: Client, charge: Membre | None) -> list[str]:
+def _emails_internes(
+    roles: list[str], client: Client, charge: Membre | None, membres_daf: list[Membre] | None = None
+) -> list[str]:
     emails: list[str] = []
     for role in roles:
         membres: list[Membre] = []
@@ -93,20 +100,27 @@ def _emails_internes(roles: list[str], client: Client, charge: Membre | None) ->
         elif role == RoleInterne.CHEF_PROJET and client.chef_projet_id:
             membres = [client.chef_projet] if client.chef_projet and client.chef_projet.actif else []
         elif role == RoleInterne.DAF:
-            membres = list(Membre.objects.filter(role=Role.DAF, actif=True).select_related("user"))
+            membres = membres_daf if membres_daf is not None else _membres_daf()
         elif role == RoleInterne.CHARGE and charge is not None:
             membres = [charge]
         emails += [m.user.email for m in membres if m.user.email]
     return list(dict.fromkeys(emails))
 
 
-def destinataires_resoudre(*, etape: Etape, client: Client, charge: Membre | None) -> Destinataires:
+def _membres_daf() -> list[Membre]:
+    return list(Membre.objects.filter(role=Role.DAF, actif=True).select_related("user"))
+
+
+def destinataires_resoudre(
+    *, etape: Etape, client: Client, charge: Membre | None, membres_daf: list[Membre] | None = None
+) -> Destinataires:
     """Who gets a reminder of ``etape`` for ``client``.
 
     To: the reachable contacts having one of the step's To roles, else the
     reachable accounts-payable contacts, else any reachable contact. Cc: the
     contacts of the Cc roles, and our members by role. Reply-To: the credit
-    manager in charge.
+    manager in charge. ``membres_daf``: the active finance directors when the
+    caller loaded them already (a batch), else they are read here.
     """
     joignables = [c for c in client.contacts.all() if c.joignable_par_email]
 
@@ -117,13 +131,18 @@ def destinataires_resoudre(*, etape: Etape, client: Client, charge: Membre | Non
     principaux = avec_roles(etape.contacts_a) or avec_roles(["comptabilite"]) or joignables[:1]
     copies = [c for c in avec_roles(etape.contacts_cc) if c not in principaux]
     a = [_adresse(str(c), c.email) for c in principaux]
-    cc = [_adresse(str(c), c.email) for c in copies] + _emails_internes(etape.internes_cc, client, charge)
-    cci = _emails_internes(etape.internes_cci, client, charge)
+    cc = [_adresse(str(c), c.email) for c in copies] + _emails_internes(etape.internes_cc, client, charge, membres_daf)
+    cci = _emails_internes(etape.internes_cci, client, charge, membres_daf)
     repondre_a = [charge.user.email] if charge is not None and charge.user.email else []
     return Destinataires(a=a, cc=cc, cci=cci, repondre_a=repondre_a, contact=principaux[0] if principaux else None)
 
 
 def charge_du_client(client: Client) -> Membre | None:
+    """The credit manager who signs and gets the tasks: the organisation's default one, else the first."""
+    return charge_par_defaut()
+
+
+def charge_par_defaut() -> Membre | None:
     parametres = parametres_get()
     if parametres.charge_par_defaut is not None and parametres.charge_par_defaut.actif:
         return parametres.charge_par_defaut
@@ -147,26 +166,51 @@ def _signataire(charge: Membre | None, organisation: Organisation) -> dict[str, 
 
 
 def _relances_valides(envoi: Envoi, jour: datetime.date) -> list[Relance]:
-    """The reminders of the send that still make sense now: the invoice is open and
-    unpaused, a preventive one is still before the due date. Others are cancelled."""
+    """The reminders of the send that still make sense now (``_relances_valides_lot``)."""
+    return _relances_valides_lot([envoi], jour).get(envoi.pk, [])
+
+
+def _relances_valides_lot(envois: list[Envoi], jour: datetime.date) -> dict[int, list[Relance]]:
+    """The reminders of each send that still make sense now: the invoice is open and
+    unpaused, a preventive one is still before the due date. Others are cancelled.
+
+    Three queries whatever the number of sends (reminders with their invoices,
+    the pauses in force, the cancellation). Sends left with nothing are absent.
+    Precondition: the sends are locked, in the transaction of the caller.
+    """
     from relances.services.pauses import pauses_actives
 
-    relances = list(Relance.objects.filter(envoi=envoi, statut=StatutRelance.PLANIFIEE).select_related("facture"))
-    actives = pauses_actives(aujourd_hui=jour)
-    client_en_pause = actives.filter(client_id=envoi.client_id).exists()
-    factures_en_pause = set(
-        actives.filter(facture_id__in=[r.facture_id for r in relances]).values_list("facture_id", flat=True)
+    if not envois:
+        return {}
+    relances = list(
+        Relance.objects.filter(envoi_id__in=[e.pk for e in envois], statut=StatutRelance.PLANIFIEE)
+        .select_related("facture")
+        .order_by("pk")
     )
-    valides = [
-        relance
-        for relance in relances
-        if not client_en_pause
-        and relance.facture_id not in factures_en_pause
-        and relance.facture.statut in STATUTS_OUVERTS
-        and relance.facture.reste_du > 0
-        and not (relance.decalage_jours < 0 and relance.facture.date_echeance <= jour)
-    ]
-    retirees = [r.pk for r in relances if r not in valides]
+    pauses = pauses_actives(aujourd_hui=jour).filter(
+        Q(client_id__in={e.client_id for e in envois}) | Q(facture_id__in={r.facture_id for r in relances})
+    )
+    clients_en_pause: set[int] = set()
+    factures_en_pause: set[int] = set()
+    for client_id, facture_id in pauses.values_list("client_id", "facture_id"):
+        if client_id is not None:
+            clients_en_pause.add(client_id)
+        if facture_id is not None:
+            factures_en_pause.add(facture_id)
+    client_de = {e.pk: e.client_id for e in envois}
+    valides: dict[int, list[Relance]] = {}
+    retirees: list[int] = []
+    for relance in relances:
+        if (
+            client_de[relance.envoi_id] not in clients_en_pause  # type: ignore[index]
+            and relance.facture_id not in factures_en_pause
+            and relance.facture.statut in STATUTS_OUVERTS
+            and relance.facture.reste_du > 0
+            and not (relance.decalage_jours < 0 and relance.facture.date_echeance <= jour)
+        ):
+            valides.setdefault(relance.envoi_id, []).append(relance)  # type: ignore[arg-type]
+        else:
+            retirees.append(relance.pk)
     if retirees:
         Relance.objects.filter(pk__in=retirees).update(statut=StatutRelance.ANNULEE)
     return valides
@@ -189,18 +233,53 @@ def _penalites(factures: list[Facture], jour: datetime.date) -> Any:
     )
 
 
-def _rendre(envoi: Envoi, relances: list[Relance], jour: datetime.date) -> tuple[Destinataires, list[Facture]]:
-    """Render the message and, for a letter, the PDF; store them on the send (first attempt only)."""
-    from relances.gabarits import contexte_construire, gabarit_rendre
+def _rendre(
+    envoi: Envoi, relances: list[Relance], jour: datetime.date, modele: ModeleMessage | None = None
+) -> tuple[Destinataires, list[Facture]]:
+    """Render the message and, for a letter, the PDF; store them on the send (first attempt only).
 
+    ``modele``: a subject and body edited for this send only (``envoi_modifier``), else the step's."""
     organisation = Organisation.objects.get(pk=envoi.tenant_id)
     client = Client.objects.select_related("commercial__user", "chef_projet__user").get(pk=envoi.client_id)
     etape = Etape.objects.select_related("scenario").prefetch_related("modeles").get(pk=envoi.etape_id)
-    charge = charge_du_client(client)
-    destinataires = destinataires_resoudre(etape=etape, client=client, charge=charge)
+    resultat = _contenu_rendre(
+        envoi,
+        relances,
+        jour,
+        organisation=organisation,
+        client=client,
+        etape=etape,
+        charge=charge_du_client(client),
+        modele=modele,
+    )
+    envoi.save(update_fields=["sujet", "corps_texte", "corps_html", "destinataires", "courrier_pdf", "courrier_html"])
+    return resultat
+
+
+def _contenu_rendre(
+    envoi: Envoi,
+    relances: list[Relance],
+    jour: datetime.date,
+    *,
+    organisation: Organisation,
+    client: Client,
+    etape: Etape,
+    charge: Membre | None,
+    modele: ModeleMessage | None = None,
+    membres_daf: list[Membre] | None = None,
+) -> tuple[Destinataires, list[Facture]]:
+    """Render the message (and a letter's PDF) of a send onto the instance, without saving it.
+
+    Reads no row but the client's prefetched contacts, the step's templates and,
+    without ``membres_daf``, the finance directors: a batch loads them all first.
+    Raises ``ApplicationError`` when the step has no template.
+    """
+    from relances.gabarits import contexte_construire, gabarit_rendre
+
+    destinataires = destinataires_resoudre(etape=etape, client=client, charge=charge, membres_daf=membres_daf)
     factures = sorted((r.facture for r in relances), key=lambda f: (f.date_echeance, f.numero))
     avec_penalites = envoi.canal == Canal.COURRIER or etape.decalage_jours >= 30
-    modele = _modele(etape, envoi.langue)
+    modele = modele or _modele(etape, envoi.langue)
     if modele is None:
         raise ApplicationError(
             _("L'étape « %(etape)s » n'a pas de modèle de message.") % {"etape": etape.nom},
@@ -249,7 +328,6 @@ def _rendre(envoi: Envoi, relances: list[Relance], jour: datetime.date) -> tuple
             )
             pdf = courriers_lot_pdf([envoi.courrier_html])
             envoi.courrier_pdf.save(f"courrier-{envoi.pk}.pdf", ContentFile(pdf), save=False)
-    envoi.save(update_fields=["sujet", "corps_texte", "corps_html", "destinataires", "courrier_pdf", "courrier_html"])
     return destinataires, factures
 
 
@@ -291,12 +369,20 @@ def _message(
     return message
 
 
-def _remettre(message: EmailMultiAlternatives) -> str:
-    """Hand the message to the mailer; return the ESP's message id. Classifies failures."""
+def _remettre(message: EmailMultiAlternatives, connexion: Any | None = None) -> str:
+    """Hand the message to the mailer; return the ESP's message id. Classifies failures.
+
+    ``connexion``: a mailer (``django.core.mail.mailers.default``) shared by a
+    batch; it is opened here the first time and stays open for the next message.
+    """
     import smtplib
 
     try:
-        message.send()
+        if connexion is None:
+            message.send()
+        else:
+            connexion.open()  # does nothing once open
+            connexion.send_messages([message])
     except (smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError, ConnectionError, TimeoutError) as error:
         raise ErreurTransitoire(str(error)) from error
     except smtplib.SMTPResponseException as error:
@@ -343,6 +429,32 @@ def envois_bloques(*, delai: datetime.timedelta) -> list[int]:
     )
 
 
+def _tentative_ouvrir(envoi: Envoi) -> bool:
+    """Whether an attempt at this send may go on; if so it is counted on the instance (the caller saves).
+
+    Precondition: the row is locked (``select_for_update``). Not for a send
+    already sent, failed, cancelled or waiting for approval, nor, with an ESP
+    that is not idempotent, for one whose previous attempt is recent.
+    """
+    if envoi.statut == StatutEnvoi.PRET:
+        envoi.statut = StatutEnvoi.EN_COURS
+        envoi.en_cours_depuis = timezone.now()
+    if envoi.statut != StatutEnvoi.EN_COURS:
+        return False
+    if (
+        envoi.sujet
+        and not settings.RELANCES_ESP_IDEMPOTENT
+        and envoi.en_cours_depuis
+        and (timezone.now() - envoi.en_cours_depuis)
+        < datetime.timedelta(seconds=settings.RELANCES_DELAI_RECONCILIATION)
+    ):
+        # A previous attempt may have reached an ESP that would send it again:
+        # leave it to its tracking webhooks, then to the reconciliation.
+        return False
+    envoi.tentatives += 1
+    return True
+
+
 def envoi_executer(*, envoi_id: int, jour: datetime.date) -> Envoi:
     """Send one grouped reminder. Idempotent; raises ``ErreurTransitoire`` to be retried.
 
@@ -351,22 +463,8 @@ def envoi_executer(*, envoi_id: int, jour: datetime.date) -> Envoi:
     """
     with transaction.atomic():
         envoi = Envoi.objects.select_for_update().get(pk=envoi_id)
-        if envoi.statut == StatutEnvoi.PRET:
-            envoi.statut = StatutEnvoi.EN_COURS
-            envoi.en_cours_depuis = timezone.now()
-        if envoi.statut != StatutEnvoi.EN_COURS:
-            return envoi  # already sent, failed, cancelled, or waiting for approval
-        if (
-            envoi.sujet
-            and not settings.RELANCES_ESP_IDEMPOTENT
-            and envoi.en_cours_depuis
-            and (timezone.now() - envoi.en_cours_depuis)
-            < datetime.timedelta(seconds=settings.RELANCES_DELAI_RECONCILIATION)
-        ):
-            # A previous attempt may have reached an ESP that would send it again:
-            # leave it to its tracking webhooks, then to the reconciliation.
+        if not _tentative_ouvrir(envoi):
             return envoi
-        envoi.tentatives += 1
         envoi.save(update_fields=["statut", "en_cours_depuis", "tentatives"])
         relances = _relances_valides(envoi, jour)
         if not relances:
@@ -403,21 +501,213 @@ def envoi_executer(*, envoi_id: int, jour: datetime.date) -> Envoi:
     return _terminer(envoi, message_id, relances, etape)
 
 
+@dataclass
+class DonneesLot:
+    """The rows that rendering and recording a batch of sends read, loaded once for the batch."""
+
+    organisation: Organisation
+    clients: dict[int, Client]  # with their contacts, sales rep and project manager
+    etapes: dict[int, Etape]  # with their scenario and templates
+    charge: Membre | None
+    membres_daf: list[Membre]
+
+
+def _lot_charger(envois: list[Envoi]) -> DonneesLot:
+    """Load what ``envois`` need in a fixed number of queries, whatever their number."""
+    clients = (
+        Client.objects.select_related("commercial__user", "chef_projet__user")
+        .prefetch_related("contacts")
+        .in_bulk({e.client_id for e in envois})
+    )
+    etapes = Etape.objects.select_related("scenario").prefetch_related("modeles").in_bulk({e.etape_id for e in envois})
+    return DonneesLot(
+        organisation=Organisation.objects.get(pk=envois[0].tenant_id),
+        clients=clients,
+        etapes=etapes,
+        charge=charge_par_defaut(),
+        membres_daf=_membres_daf(),
+    )
+
+
+def _envois_ecrire(envois: list[Envoi], champs: list[str]) -> None:
+    """Save ``champs`` of every send in one ``UPDATE … FROM (VALUES …)``.
+
+    ``bulk_update`` would do the same in one statement too, but builds a
+    ``CASE WHEN`` expression per row and field: about 2 ms of Python per send.
+    Row-level security applies as to any statement of the organisation's scope.
+    """
+    from django.db import connection
+
+    if not envois:
+        return
+    if connection.vendor != "postgresql":
+        # SQLite (the demo) has no typed VALUES list: the ORM's statement, slower but portable.
+        Envoi.objects.bulk_update(envois, champs)
+        return
+    meta = Envoi._meta
+    colonnes = [cast("Field[Any, Any]", meta.get_field(champ)) for champ in champs]
+    ligne = "(%s::bigint, " + ", ".join(f"%s::{c.db_type(connection)}" for c in colonnes) + ")"
+    params: list[Any] = []
+    for envoi in envois:
+        params.append(envoi.pk)
+        params += [c.get_db_prep_save(getattr(envoi, c.attname), connection) for c in colonnes]
+    affectations = ", ".join(f'"{c.column}" = v."{c.column}"' for c in colonnes)
+    noms = ", ".join(f'"{c.column}"' for c in colonnes)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f'UPDATE "{meta.db_table}" AS e SET {affectations} '  # noqa: S608  (names from the model, values bound)
+            f"FROM (VALUES {', '.join([ligne] * len(envois))}) AS v (id, {noms}) "
+            "WHERE e.id = v.id AND e.tenant_id = %s",
+            [*params, envois[0].tenant_id],
+        )
+
+
+@dataclass
+class LotEnvoye:
+    """What became of a batch: the sends dealt with, and those left to the one-by-one task."""
+
+    envois: list[Envoi]
+    a_part: list[int]  # not e-mails, or their rendering failed here: send them one by one now
+    a_reessayer: list[int]  # transient mailer error: still "en cours", to send one by one later
+    erreur: str = ""
+
+
+def envois_executer(*, envoi_ids: list[int], jour: datetime.date) -> LotEnvoye:
+    """Send a batch of grouped reminder e-mails over one mailer connection. Idempotent.
+
+    Precondition: inside the organisation's scope; the sends were claimed
+    (``envois_reserver``) or are being retried. Same states and rules as
+    ``envoi_executer``, with the queries done per batch instead of per send:
+
+    1. One transaction locks the sends (``FOR UPDATE``, in pk order), counts the
+       attempt, checks their reminders, loads clients, contacts, steps,
+       templates and members together, renders each message in Python and
+       stores the content, then commits. A retry therefore sends the same bytes.
+    2. Outside any transaction, each message is handed over on the shared
+       connection with its idempotency key (the ``Message-ID``), and at once
+       recorded "envoyé" by ``_terminer`` in its own committed transaction,
+       before the next message is handed over. Exactly once holds as for one
+       send: a crash leaves at most the message in flight handed over but not
+       recorded; it stays "en cours" and goes again with the same key, which an
+       idempotent ESP accepts once. Recording the whole batch at the end would
+       leave every message of the batch in that state instead of one.
+    3. A permanent refusal fails that send only (``_echec``) and the batch goes
+       on on a fresh connection. A transient error stops the batch: that send
+       and the ones not yet handed over stay "en cours" and are returned in
+       ``a_reessayer`` for the one-by-one task and its backoff.
+
+    Letters, calls and tasks (rare, and a letter renders a PDF) and a send
+    whose rendering raised unexpectedly are left untouched, in ``a_part``.
+    """
+    from django.core.mail import mailers
+
+    def echouer(envoi: Envoi, erreur: str) -> None:
+        enregistre = _echec(envoi, erreur)
+        envoi.statut, envoi.erreur = enregistre.statut, enregistre.erreur
+
+    a_part: list[int] = []
+    with transaction.atomic():
+        verrouilles = list(Envoi.objects.select_for_update().filter(pk__in=envoi_ids).order_by("pk"))
+        a_part += [e.pk for e in verrouilles if e.canal != Canal.EMAIL]
+        envois = [e for e in verrouilles if e.canal == Canal.EMAIL]
+        ouverts = [e for e in envois if _tentative_ouvrir(e)]
+        if not ouverts:
+            return LotEnvoye(envois=envois, a_part=a_part, a_reessayer=[])
+        _envois_ecrire(ouverts, ["statut", "en_cours_depuis", "tentatives"])
+        valides = _relances_valides_lot(ouverts, jour)
+        vides = [e for e in ouverts if e.pk not in valides]
+        if vides:
+            erreur = _("Plus rien à relancer : factures réglées, en pause ou échues pour un préventif.")
+            Envoi.objects.filter(pk__in=[e.pk for e in vides]).update(statut=StatutEnvoi.ANNULE, erreur=erreur)
+            for envoi in vides:
+                envoi.statut, envoi.erreur = StatutEnvoi.ANNULE, erreur
+        lot = _lot_charger(ouverts)
+        prets: list[Envoi] = []
+        rendus: list[Envoi] = []
+        echecs: list[tuple[Envoi, str]] = []
+        for envoi in ouverts:
+            if envoi.pk not in valides:
+                continue
+            if envoi.sujet:  # rendered by a previous attempt, or edited before approval
+                prets.append(envoi)
+                continue
+            try:
+                _contenu_rendre(
+                    envoi,
+                    valides[envoi.pk],
+                    jour,
+                    organisation=lot.organisation,
+                    client=lot.clients[envoi.client_id],
+                    etape=lot.etapes[envoi.etape_id],
+                    charge=lot.charge,
+                    membres_daf=lot.membres_daf,
+                )
+            except ApplicationError as error:
+                echecs.append((envoi, error.message))
+            except Exception:
+                # Rendering writes nothing: the send goes one by one, where its error surfaces as before.
+                logger.exception("relances: envoi %s non rendu dans son lot", envoi.pk)
+                a_part.append(envoi.pk)
+            else:
+                rendus.append(envoi)
+                prets.append(envoi)
+        if rendus:
+            _envois_ecrire(rendus, ["sujet", "corps_texte", "corps_html", "destinataires"])
+        for envoi, erreur in echecs:
+            echouer(envoi, erreur)
+    # Hand-overs outside any transaction: nothing is held open during the mailer's calls.
+    connexion = mailers.default
+    try:
+        for rang, envoi in enumerate(prets):
+            if not envoi.destinataires.get("a"):
+                echouer(envoi, _("Aucun contact joignable par e-mail pour ce client."))
+                continue
+            relances = valides[envoi.pk]
+            etape = lot.etapes[envoi.etape_id]
+            factures = sorted((r.facture for r in relances), key=lambda f: (f.date_echeance, f.numero))
+            try:
+                message_id = _remettre(
+                    _message(envoi, lot.organisation, factures, joindre=etape.joindre_factures), connexion
+                )
+            except ErreurTransitoire as error:
+                Envoi.objects.filter(pk=envoi.pk).update(erreur=_("Erreur passagère, nouvel essai prévu."))
+                return LotEnvoye(
+                    envois=envois, a_part=a_part, a_reessayer=[e.pk for e in prets[rang:]], erreur=str(error)
+                )
+            except Exception as error:  # noqa: BLE001  (any other refusal is permanent)
+                echouer(envoi, str(error))
+                connexion.close()  # the next message starts on a clean session
+                continue
+            _terminer(envoi, message_id, relances, etape, lot)
+    finally:
+        connexion.close()
+    return LotEnvoye(envois=envois, a_part=a_part, a_reessayer=[])
+
+
 @transaction.atomic
-def _terminer(envoi: Envoi, message_id: str, relances: list[Relance], etape: Etape) -> Envoi:
-    envoi = Envoi.objects.select_for_update().get(pk=envoi.pk)
-    if envoi.statut != StatutEnvoi.EN_COURS:
-        return envoi
+def _terminer(
+    envoi: Envoi, message_id: str, relances: list[Relance], etape: Etape, lot: DonneesLot | None = None
+) -> Envoi:
+    """Record a send as gone, with its reminders, its tasks and its event; one transaction.
+
+    Called right after the hand-over, and committed before the next one (a
+    batch does the same for each of its messages): a crash can leave at most the
+    message in flight unrecorded, which goes again with the same key. A send
+    that is no longer "en cours" (another attempt recorded it) is left alone.
+    ``lot``: the batch's loaded rows (client, credit manager), else read here.
+    """
+    maintenant = timezone.now()
+    if not _envoye_marquer(envoi, message_id, relances, maintenant):
+        return Envoi.objects.get(pk=envoi.pk)
     envoi.statut = StatutEnvoi.ENVOYE
     envoi.message_id = message_id
-    envoi.envoye_le = timezone.now()
+    envoi.envoye_le = maintenant
     envoi.erreur = ""
-    envoi.save(update_fields=["statut", "message_id", "envoye_le", "erreur"])
-    Relance.objects.filter(pk__in=[r.pk for r in relances]).update(statut=StatutRelance.ENVOYEE)
-    client = Client.objects.get(pk=envoi.client_id)
-    charge = charge_du_client(client)
+    client = lot.clients[envoi.client_id] if lot is not None else Client.objects.get(pk=envoi.client_id)
     numeros = ", ".join(r.facture.numero for r in relances)
     total = sum((r.facture.reste_du for r in relances), start=Decimal("0"))
+    taches = envoi.canal in (Canal.COURRIER, Canal.APPEL, Canal.TACHE) or etape.tache_appel
+    charge = (lot.charge if lot is not None else charge_du_client(client)) if taches else None
     if envoi.canal == Canal.COURRIER:
         _tache(
             envoi=envoi,
@@ -453,6 +743,53 @@ def _terminer(envoi: Envoi, message_id: str, relances: list[Relance], etape: Eta
         donnees={"envoi_id": envoi.pk, "factures": [r.facture_id for r in relances]},
     )
     return envoi
+
+
+def _envoye_marquer(envoi: Envoi, message_id: str, relances: list[Relance], maintenant: datetime.datetime) -> bool:
+    """Mark the send "envoyé" if it is still "en cours", and its reminders "envoyée"; whether it was.
+
+    One statement (a data-modifying CTE): it is on the path of every message,
+    between two hand-overs, and each round trip to PostgreSQL counts there. The
+    reminders are matched by send too: under RLS the planner takes a long list
+    of ids for "a few rows of the organisation" and would scan all its
+    reminders through another index (bench/README.md, sending section).
+    Precondition: in the transaction that records the rest of the send.
+    """
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        # SQLite (the demo) has no data-modifying CTE: the same two updates, one after the other.
+        marques = Envoi.objects.filter(pk=envoi.pk, statut=StatutEnvoi.EN_COURS).update(
+            statut=StatutEnvoi.ENVOYE, message_id=message_id, envoye_le=maintenant, erreur=""
+        )
+        if marques:
+            Relance.objects.filter(envoi_id=envoi.pk, pk__in=[r.pk for r in relances]).update(
+                statut=StatutRelance.ENVOYEE
+            )
+        return bool(marques)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "WITH envoi AS ("
+            "  UPDATE relances_envoi SET statut = %(envoye)s, message_id = %(message_id)s,"
+            "    envoye_le = %(maintenant)s, erreur = ''"
+            "  WHERE tenant_id = %(tenant)s AND id = %(envoi)s AND statut = %(en_cours)s RETURNING id"
+            "), relances AS ("
+            "  UPDATE relances_relance SET statut = %(envoyee)s"
+            "  WHERE tenant_id = %(tenant)s AND envoi_id IN (SELECT id FROM envoi) AND id = ANY(%(relances)s)"
+            ") SELECT count(*) FROM envoi",
+            {
+                "envoye": StatutEnvoi.ENVOYE.value,
+                "en_cours": StatutEnvoi.EN_COURS.value,
+                "envoyee": StatutRelance.ENVOYEE.value,
+                "message_id": message_id,
+                "maintenant": maintenant,
+                "tenant": envoi.tenant_id,
+                "envoi": envoi.pk,
+                "relances": [r.pk for r in relances],
+            },
+        )
+        (marques,) = cursor.fetchone()
+    return bool(marques)
 
 
 def _tache(*, envoi: Envoi, client: Client, type_tache: str, titre: str, charge: Membre | None, texte: str) -> None:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from recouvrement.tenancy.models import Membre, Organisation, Role
 from relances.models import Etape, ModeleMessage, ParametresRelance, RegleAffectation, Scenario
@@ -70,3 +73,36 @@ def organisation_relances_initialiser(*, organisation: Organisation) -> None:
             categories=list(regle.categories),
             affacturage=regle.affacturage,
         )
+
+
+PARAMETRES_FIELDS = (
+    "heure_envoi",
+    "calendrier",
+    "taux_contractuel",
+    "indemnite_forfaitaire",
+    "delai_grace_promesse_jours",
+    "charge_par_defaut",
+)
+
+
+@transaction.atomic
+def parametres_update(**fields: Any) -> ParametresRelance:
+    """Change the active organisation's dunning settings; they apply from the next planning.
+
+    Raises ``ValidationError`` on the field at fault (a contractual rate under
+    the legal floor, a default credit manager who is not an active member).
+    """
+    from django.core.exceptions import ValidationError
+
+    inconnus = set(fields) - set(PARAMETRES_FIELDS)
+    if inconnus:
+        raise ValueError(f"Unknown settings: {', '.join(sorted(inconnus))}")
+    parametres = ParametresRelance.objects.select_for_update().get(pk=parametres_get().pk)
+    for name, value in fields.items():
+        setattr(parametres, name, value)
+    charge = parametres.charge_par_defaut
+    if charge is not None and (not charge.actif or charge.role not in (Role.ADMIN, Role.CHARGE, Role.DAF)):
+        raise ValidationError({"charge_par_defaut": _("Choisissez un membre actif qui gère les créances.")})
+    parametres.full_clean()
+    parametres.save()
+    return parametres

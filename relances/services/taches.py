@@ -13,6 +13,8 @@ from django.utils.translation import gettext as _
 from clients.events import evenement_record
 from clients.models import Client, Contact
 from factures.models import Facture
+from litiges.models import TypeLitige
+from litiges.services import litige_ouvrir
 from recouvrement.core.errors import ApplicationError
 from recouvrement.core.formats import montant_texte
 from recouvrement.tenancy.models import Membre
@@ -97,8 +99,8 @@ def appel_enregistrer(
     """Log a call and act on its outcome.
 
     - promise to pay: a ``Promesse`` (and its pause);
-    - dispute raised: dunning pauses on the invoice (or the client) until the
-      dispute is handled;
+    - dispute raised: a dispute is opened on the invoice, which pauses its
+      dunning until the dispute is settled;
     - wrong contact: a task to find the right one;
     - paid already: a task to check the payment;
     - no answer: a new call task two days later.
@@ -123,12 +125,20 @@ def appel_enregistrer(
             auteur=auteur,
         )
     elif resultat == ResultatAppel.LITIGE:
-        pause_create(
-            motif=MotifPause.LITIGE,
-            facture=facture,
-            client=None if facture else client,
-            commentaire=note[:500],
-            origine="appel",
+        # A real dispute on that invoice: it pauses the invoice until the dispute is settled.
+        if facture is None:
+            raise ApplicationError(
+                _("Indiquez la facture contestée : le litige ne suspend que celle-ci."),
+                code="litige_sans_facture",
+                field="facture",
+            )
+        litige_ouvrir(
+            client=client,
+            factures=[(facture, None)],
+            type=TypeLitige.AUTRE,
+            description=note or _("Contestation signalée au téléphone."),
+            souleve_par=str(contact) if contact else "",
+            responsable=membre,
             auteur=auteur,
         )
     else:

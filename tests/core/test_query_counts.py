@@ -52,4 +52,6 @@ def test_page_query_count_does_not_grow_with_data(client, tenant_a, nom):
     _grow(tenant_a, cible, 25)
     large = _count(client, url)
     assert small == large, f"{nom}: {small} queries with little data, {large} with more"
-    assert large <= 15
+    # The client sheet also computes the next step of each invoice of its page (settings, steps,
+    # rules, default scenario, then one statement) and suggests invoice numbers to the call form.
+    assert large <= (20 if nom == "clients:detail" else 15)

@@ -13,7 +13,19 @@ import pytest
 from clients.models import Client
 from factures.models import Facture
 from recouvrement.tenancy.models import Role
-from relances.models import Canal, Etape, ModeleMessage, ParametresRelance, Scenario, TauxReference, Ton
+from relances.models import (
+    Canal,
+    Envoi,
+    Etape,
+    ModeleMessage,
+    ParametresRelance,
+    Relance,
+    Scenario,
+    StatutEnvoi,
+    StatutRelance,
+    TauxReference,
+    Ton,
+)
 from tests.factories import ClientFactory, ContactFactory, FactureFactory, MembreFactory
 
 SUJET = "Relance {{ client.raison_sociale }} : {{ nombre_factures }} facture{{ nombre_factures|pluralize }}"
@@ -158,4 +170,30 @@ def taux_2026_s2(db):
     TauxReference.objects.get_or_create(
         semestre_debut=datetime.date(2026, 7, 1),
         defaults={"taux_bce": Decimal("2.15"), "taux_legal": Decimal("2.62"), "source": "tests"},
+    )
+
+
+def relance_envoyee(r: Relances, facture, etape_nom: str, *, le: datetime.datetime) -> Relance:
+    """A reminder of ``facture`` at the step ``etape_nom`` of Standard, sent at ``le`` (with its send)."""
+    etape = r.standard.etapes.get(nom=etape_nom)
+    envoi = Envoi.objects.create(
+        client=facture.client,
+        date_prevue=le.date(),
+        etape=etape,
+        canal=etape.canal,
+        statut=StatutEnvoi.ENVOYE,
+        envoye_le=le,
+        sujet=f"{etape_nom} — {facture.numero}",
+        corps_texte="Bonjour",
+        corps_html="<p>Bonjour</p>",
+    )
+    return Relance.objects.create(
+        facture=facture,
+        etape=etape,
+        client=facture.client,
+        envoi=envoi,
+        date_prevue=le.date(),
+        decalage_jours=etape.decalage_jours,
+        canal=etape.canal,
+        statut=StatutRelance.ENVOYEE,
     )

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from clients.events import evenement_record
 from clients.models import Client, Contact, Evenement
+from exports.models import Export
 from factures.models import Facture, Lettrage, Paiement
 from factures.services import lettrage_create
 from litiges.models import LigneLitige, Litige
@@ -126,6 +127,9 @@ MAKERS: dict[type, Callable[[], object]] = {
     LigneLitige: lambda: _litige().lignes.get(),  # noqa: PLW0108  (lazy: needs a scope)
     Promesse: lambda: Promesse.objects.create(
         client=ClientFactory(), montant=Decimal("10.00"), date_promise=datetime.date(2026, 12, 1)
+    ),
+    Export: lambda: Export.objects.create(
+        type="clients", format="csv", jour=datetime.date(2026, 11, 26), demande_par=MembreFactory()
     ),
 }
 

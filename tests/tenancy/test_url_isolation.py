@@ -14,9 +14,11 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
+from exports.models import Export, TypeExport
 from factures.services import lettrage_create
+from litiges.services import litige_ouvrir
 from recouvrement.tenancy.models import Invitation, Role
-from relances.models import Envoi, Pause, StatutEnvoi, Tache
+from relances.models import Envoi, Pause, RegleAffectation, StatutEnvoi, Tache
 from tests.factories import (
     ClientFactory,
     ContactFactory,
@@ -78,6 +80,11 @@ def ids_of_a(tenant_a):
         )
         tache = Tache.objects.create(client=client, type="appel", titre="Appeler", echeance=datetime.date(2026, 11, 26))
         pause = Pause.objects.create(client=client, motif="manuelle")
+        regle = RegleAffectation.objects.create(ordre=1, nom="Règle", scenario=etape.scenario)
+        litige = litige_ouvrir(client=client, factures=[(facture, None)], type="prix", description="Prix", auteur=None)
+        export = Export.objects.create(
+            type=TypeExport.CLIENTS, format="csv", jour=datetime.date(2026, 11, 26), demande_par=tenant_a.membre
+        )
     return {
         "client_id": client.pk,
         "contact_id": contact.pk,
@@ -89,8 +96,12 @@ def ids_of_a(tenant_a):
         "envoi_id": envoi.pk,
         "tache_id": tache.pk,
         "pause_id": pause.pk,
+        "litige_id": litige.pk,
         "etape_id": etape.pk,
+        "scenario_id": etape.scenario_id,
+        "regle_id": regle.pk,
         "langue": "fr",
+        "export_id": export.pk,
     }
 
 

@@ -46,3 +46,25 @@ def url_page(context: dict[str, Any], page: int) -> str:
     params = request.GET.copy()
     params["page"] = page
     return "?" + params.urlencode()
+
+
+@register.filter
+def get_item(mapping: Any, key: Any) -> Any:
+    """``mapping[key]``, or None: ``{{ prochaines|get_item:f.pk }}``."""
+    try:
+        return mapping.get(key)
+    except AttributeError:
+        return None
+
+
+@register.filter
+def canal_libelle(canal: str | None) -> str:
+    """The label of a reminder channel (« E-mail », « Courrier »…), in the active language."""
+    from relances.models import Canal
+
+    if not canal:
+        return ""
+    try:
+        return str(Canal(canal).label)
+    except ValueError:
+        return canal

@@ -1,0 +1,149 @@
+"""Geometry of the dashboard's charts, drawn by the templates as inline SVG.
+
+Pure functions of the figures: no database, no HTML. Coordinates are in the
+SVG's user units (its ``viewBox``); the SVG scales to its container.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+LARGEUR = 640
+HAUTEUR = 240
+MARGE_GAUCHE = 64
+MARGE_DROITE = 16
+MARGE_HAUT = 16
+MARGE_BAS = 36
+
+
+@dataclass(frozen=True)
+class Graduation:
+    valeur: Decimal
+    y: float
+
+
+@dataclass(frozen=True)
+class Barre:
+    libelle: str
+    valeur: Decimal
+    url: str
+    x: float
+    y: float
+    largeur: float
+    hauteur: float
+
+    @property
+    def centre(self) -> float:
+        return self.x + self.largeur / 2
+
+
+@dataclass(frozen=True)
+class Point:
+    libelle: str
+    valeur: Decimal
+    x: float
+    y: float
+
+
+@dataclass(frozen=True)
+class Graphique:
+    largeur: int
+    hauteur: int
+    gauche: float
+    droite: float
+    haut: float
+    bas: float
+    graduations: list[Graduation]
+    barres: list[Barre]
+    points: list[Point]
+
+    @property
+    def trace(self) -> str:
+        """The ``points`` attribute of the line's ``<polyline>``."""
+        return " ".join(f"{p.x:.1f},{p.y:.1f}" for p in self.points)
+
+
+def graduations(maximum: Decimal, *, nombre: int = 4) -> list[Decimal]:
+    """Round ticks from 0 to at least ``maximum``: steps of 1, 2, 2.5 or 5 × 10^k."""
+    if maximum <= 0:
+        return [Decimal(0), Decimal(1)]
+    brut = float(maximum) / nombre
+    puissance = 10 ** math.floor(math.log10(brut))
+    pas = next(m * puissance for m in (1, 2, 2.5, 5, 10) if m * puissance >= brut)
+    pas_decimal = Decimal(str(pas))
+    ticks = [Decimal(0)]
+    while ticks[-1] < maximum:
+        ticks.append(ticks[-1] + pas_decimal)
+    return ticks
+
+
+def _echelle(ticks: list[Decimal], haut: float, bas: float) -> tuple[Decimal, float]:
+    sommet = ticks[-1] if ticks[-1] > 0 else Decimal(1)
+    return sommet, bas - haut
+
+
+def _y(valeur: Decimal, sommet: Decimal, hauteur_utile: float, bas: float) -> float:
+    proportion = float(max(valeur, Decimal(0)) / sommet)
+    return bas - min(proportion, 1.0) * hauteur_utile
+
+
+def barres(valeurs: Sequence[tuple[str, Decimal, str]], *, largeur: int = LARGEUR, hauteur: int = HAUTEUR) -> Graphique:
+    """A bar chart of ``(label, value, url)``; negative values are drawn as zero."""
+    gauche, droite = MARGE_GAUCHE, largeur - MARGE_DROITE
+    haut, bas = MARGE_HAUT, hauteur - MARGE_BAS
+    ticks = graduations(max((v for _l, v, _u in valeurs), default=Decimal(0)))
+    sommet, hauteur_utile = _echelle(ticks, haut, bas)
+    pas = (droite - gauche) / max(len(valeurs), 1)
+    largeur_barre = pas * 0.62
+    resultat = []
+    for i, (libelle, valeur, url) in enumerate(valeurs):
+        y = _y(valeur, sommet, hauteur_utile, bas)
+        resultat.append(
+            Barre(
+                libelle=libelle,
+                valeur=valeur,
+                url=url,
+                x=gauche + i * pas + (pas - largeur_barre) / 2,
+                y=y,
+                largeur=largeur_barre,
+                hauteur=bas - y,
+            )
+        )
+    return Graphique(
+        largeur=largeur,
+        hauteur=hauteur,
+        gauche=gauche,
+        droite=droite,
+        haut=haut,
+        bas=bas,
+        graduations=[Graduation(valeur=t, y=_y(t, sommet, hauteur_utile, bas)) for t in ticks],
+        barres=resultat,
+        points=[],
+    )
+
+
+def courbe(valeurs: Sequence[tuple[str, Decimal]], *, largeur: int = LARGEUR, hauteur: int = HAUTEUR) -> Graphique:
+    """A line chart of ``(label, value)``, evenly spaced from left to right."""
+    gauche, droite = MARGE_GAUCHE, largeur - MARGE_DROITE
+    haut, bas = MARGE_HAUT, hauteur - MARGE_BAS
+    ticks = graduations(max((v for _l, v in valeurs), default=Decimal(0)))
+    sommet, hauteur_utile = _echelle(ticks, haut, bas)
+    pas = (droite - gauche) / max(len(valeurs) - 1, 1)
+    points = [
+        Point(libelle=libelle, valeur=valeur, x=gauche + i * pas, y=_y(valeur, sommet, hauteur_utile, bas))
+        for i, (libelle, valeur) in enumerate(valeurs)
+    ]
+    return Graphique(
+        largeur=largeur,
+        hauteur=hauteur,
+        gauche=gauche,
+        droite=droite,
+        haut=haut,
+        bas=bas,
+        graduations=[Graduation(valeur=t, y=_y(t, sommet, hauteur_utile, bas)) for t in ticks],
+        barres=[],
+        points=points,
+    )
