@@ -48,10 +48,14 @@ def envoi_queryset(*, membre: Membre) -> QuerySet[Envoi]:
     return queryset
 
 
-def envoi_list(*, membre: Membre, statut: str = "", client: Client | None = None) -> QuerySet[Envoi]:
+def envoi_list(
+    *, membre: Membre, statut: str = "", client: Client | None = None, livraison: str = ""
+) -> QuerySet[Envoi]:
     queryset = envoi_queryset(membre=membre).select_related("client", "etape", "etape__scenario")
     if statut:
         queryset = queryset.filter(statut=statut)
+    if livraison:
+        queryset = queryset.filter(livraison=livraison)
     if client is not None:
         queryset = queryset.filter(client=client)
     return queryset.order_by("-date_prevue", "-pk")
@@ -68,8 +72,12 @@ def courriers_du_jour(*, membre: Membre, jour: datetime.date) -> QuerySet[Envoi]
     )
 
 
-def tache_list(*, membre: Membre, toutes: bool = False, client: Client | None = None) -> QuerySet[Tache]:
+def tache_list(
+    *, membre: Membre, toutes: bool = False, client: Client | None = None, type: str = ""
+) -> QuerySet[Tache]:
     queryset = Tache.objects.filter(statut=StatutTache.A_FAIRE).select_related("client", "facture", "assigne_a__user")
+    if type:
+        queryset = queryset.filter(type=type)
     if not roles.voit_tous_les_clients(membre):
         queryset = queryset.filter(client__commercial=membre)
     elif not toutes:

@@ -27,7 +27,7 @@ from recouvrement.tenancy.roles import peut_ecrire, peut_gerer_creances
 from relances import selectors
 from relances.forms import AppelForm, ModeleForm, PauseForm
 from relances.gabarits import VARIABLES
-from relances.models import Envoi, MotifPause, Pause, Relance, StatutEnvoi
+from relances.models import Envoi, Livraison, MotifPause, Pause, Relance, StatutEnvoi, TypeTache
 from relances.services import envoi as envoi_service
 from relances.services import envoi_edition
 from relances.services.pauses import pause_create, pause_lever
@@ -49,10 +49,19 @@ def envoi_liste(request: MembreRequest) -> HttpResponse:
     statut = request.GET.get("statut", StatutEnvoi.A_VALIDER)
     if statut not in StatutEnvoi.values:
         statut = ""
-    page = Paginator(selectors.envoi_list(membre=request.membre, statut=statut), PAR_PAGE).get_page(
-        request.GET.get("page")
-    )
-    context = {"page": page, "statut": statut, "statuts": StatutEnvoi.choices, "aujourd_hui": timezone.localdate()}
+    livraison = request.GET.get("livraison", "")
+    if livraison not in Livraison.values:
+        livraison = ""
+    envois = selectors.envoi_list(membre=request.membre, statut=statut, livraison=livraison)
+    page = Paginator(envois, PAR_PAGE).get_page(request.GET.get("page"))
+    context = {
+        "page": page,
+        "statut": statut,
+        "statuts": StatutEnvoi.choices,
+        "livraison": livraison,
+        "livraison_libelle": Livraison(livraison).label if livraison else "",
+        "aujourd_hui": timezone.localdate(),
+    }
     return render(request, "relances/envois.html", context)
 
 
@@ -171,10 +180,19 @@ def courriers_lot(request: MembreRequest) -> HttpResponse:
 @membre_requis
 def tache_liste(request: MembreRequest) -> HttpResponse:
     toutes = request.GET.get("toutes") == "1"
-    page = Paginator(selectors.tache_list(membre=request.membre, toutes=toutes), PAR_PAGE).get_page(
-        request.GET.get("page")
-    )
-    return render(request, "relances/taches.html", {"page": page, "toutes": toutes, "appel_form": AppelForm()})
+    type_tache = request.GET.get("type", "")
+    if type_tache not in TypeTache.values:
+        type_tache = ""
+    taches = selectors.tache_list(membre=request.membre, toutes=toutes, type=type_tache)
+    page = Paginator(taches, PAR_PAGE).get_page(request.GET.get("page"))
+    context = {
+        "page": page,
+        "toutes": toutes,
+        "type_tache": type_tache,
+        "types": TypeTache.choices,
+        "appel_form": AppelForm(),
+    }
+    return render(request, "relances/taches.html", context)
 
 
 @require_POST
