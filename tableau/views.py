@@ -10,11 +10,11 @@ from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
-from factures.rapports import dso_historique, encours_synthese
 from recouvrement.tenancy.decorators import role_requis
 from recouvrement.tenancy.http import MembreRequest
 from recouvrement.tenancy.roles import voit_tous_les_clients
 from tableau import graphiques, selectors
+from tableau.paralleles import chiffres_organisation
 
 
 def _url(nom: str, **params: str | int) -> str:
@@ -27,8 +27,7 @@ def _url(nom: str, **params: str | int) -> str:
 def tableau_de_bord(request: MembreRequest) -> HttpResponse:
     aujourd_hui = timezone.localdate()
     organisation = request.organisation
-    synthese = encours_synthese(organisation=organisation, aujourd_hui=aujourd_hui)
-    dso = dso_historique(organisation=organisation, aujourd_hui=aujourd_hui)
+    synthese, dso = chiffres_organisation(organisation=organisation, aujourd_hui=aujourd_hui)
     balance = graphiques.barres(
         [
             (

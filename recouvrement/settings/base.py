@@ -184,6 +184,8 @@ RELANCES_ESP_IDEMPOTENT = env.bool("RELANCES_ESP_IDEMPOTENT", default=True)
 # How long a send may stay "en cours" before the reconciliation takes it again.
 RELANCES_DELAI_RECONCILIATION = env.int("RELANCES_DELAI_RECONCILIATION", default=10 * 60)
 RELANCES_ENVOIS_PAR_LOT = env.int("RELANCES_ENVOIS_PAR_LOT", default=500)
+# The dashboard's two organisation-wide aggregates on two connections at once (tableau/paralleles.py).
+TABLEAU_REQUETES_PARALLELES = env.bool("TABLEAU_REQUETES_PARALLELES", default=True)
 # Exports of more rows than this run in the background (Celery) with a progress page.
 EXPORTS_SYNCHRONE_MAX = env.int("EXPORTS_SYNCHRONE_MAX", default=5000)
 
