@@ -62,6 +62,7 @@ from relances.models import (
     Ton,
     TypeTache,
 )
+from relances.penalites import Penalites
 from relances.services.parametres import parametres_get
 
 logger = logging.getLogger(__name__)
@@ -256,6 +257,41 @@ def _rendre(
     return resultat
 
 
+def contexte_message(
+    *,
+    envoi: Envoi,
+    etape: Etape,
+    organisation: Organisation,
+    client: Client,
+    charge: Membre | None,
+    destinataires: Destinataires,
+    factures: list[Facture],
+    jour: datetime.date,
+) -> tuple[dict[str, Any], Penalites | None]:
+    """What a send's templates see, and its penalties: the invoices, the penalties from the
+    formal steps (a letter, or 30 days late and more), the signer, and the factor's mention for
+    factored invoices. Call in the send's language (the penalty formulas are translated when computed)."""
+    from relances.gabarits import contexte_construire
+
+    penalites = _penalites(factures, jour) if envoi.canal == Canal.COURRIER or etape.decalage_jours >= 30 else None
+    contexte = contexte_construire(
+        organisation=organisation,
+        client=client,
+        contact=destinataires.contact,
+        factures=factures,
+        penalites=penalites,
+        signataire=_signataire(charge, organisation),
+        liens=None,
+        aujourd_hui=jour,
+    )
+    if any(f.est_affacturee for f in factures):
+        contexte["affacturage"] = {
+            "mention": etape.scenario.mention_affacturage,
+            "affactureur": next(f.affactureur for f in factures if f.est_affacturee),
+        }
+    return contexte, penalites
+
+
 def _contenu_rendre(
     envoi: Envoi,
     relances: list[Relance],
@@ -274,11 +310,10 @@ def _contenu_rendre(
     without ``membres_daf``, the finance directors: a batch loads them all first.
     Raises ``ApplicationError`` when the step has no template.
     """
-    from relances.gabarits import contexte_construire, gabarit_rendre
+    from relances.gabarits import gabarit_rendre
 
     destinataires = destinataires_resoudre(etape=etape, client=client, charge=charge, membres_daf=membres_daf)
     factures = sorted((r.facture for r in relances), key=lambda f: (f.date_echeance, f.numero))
-    avec_penalites = envoi.canal == Canal.COURRIER or etape.decalage_jours >= 30
     modele = modele or _modele(etape, envoi.langue)
     if modele is None:
         raise ApplicationError(
@@ -286,22 +321,16 @@ def _contenu_rendre(
             code=error_codes.ETAPE_INVALIDE,
         )
     with translation.override(envoi.langue):
-        penalites = _penalites(factures, jour) if avec_penalites else None
-        contexte = contexte_construire(
+        contexte, penalites = contexte_message(
+            envoi=envoi,
+            etape=etape,
             organisation=organisation,
             client=client,
-            contact=destinataires.contact,
+            charge=charge,
+            destinataires=destinataires,
             factures=factures,
-            penalites=penalites,
-            signataire=_signataire(charge, organisation),
-            liens=None,
-            aujourd_hui=jour,
+            jour=jour,
         )
-        if any(f.est_affacturee for f in factures):
-            contexte["affacturage"] = {
-                "mention": etape.scenario.mention_affacturage,
-                "affactureur": next(f.affactureur for f in factures if f.est_affacturee),
-            }
         rendu = gabarit_rendre(sujet=modele.sujet, corps=modele.corps, contexte=contexte)
         envoi.sujet = rendu.sujet[:300]
         envoi.corps_texte = rendu.texte

@@ -23,15 +23,14 @@ from recouvrement.core.errors import ApplicationError
 from recouvrement.tenancy.models import Organisation
 from relances import error_codes
 from relances.events import TypeEvenementRelance
-from relances.gabarits import MessageRendu, contexte_construire, gabarit_rendre, gabarit_valider
+from relances.gabarits import MessageRendu, gabarit_rendre, gabarit_valider
 from relances.models import Canal, Envoi, Etape, ModeleMessage, StatutEnvoi
 from relances.services.envoi import (
     _modele,
-    _penalites,
     _relances_valides,
     _rendre,
-    _signataire,
     charge_du_client,
+    contexte_message,
     destinataires_resoudre,
 )
 
@@ -72,16 +71,15 @@ def envoi_apercu(*, envoi: Envoi, sujet: str, corps: str, jour: datetime.date) -
         key=lambda f: (f.date_echeance, f.numero),
     )
     with translation.override(envoi.langue):
-        penalites = _penalites(factures, jour) if envoi.canal == Canal.COURRIER or etape.decalage_jours >= 30 else None
-        contexte = contexte_construire(
+        contexte, _penalites = contexte_message(
+            envoi=envoi,
+            etape=etape,
             organisation=organisation,
             client=client,
-            contact=destinataires.contact,
+            charge=charge,
+            destinataires=destinataires,
             factures=factures,
-            penalites=penalites,
-            signataire=_signataire(charge, organisation),
-            liens=None,
-            aujourd_hui=jour,
+            jour=jour,
         )
         return gabarit_rendre(sujet=sujet, corps=corps, contexte=contexte)
 
