@@ -6,6 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from clients.models import Client
@@ -39,42 +40,57 @@ class LitigeForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.client = client
         self.factures_ouvertes = list(
-            Facture.objects.filter(
-                client=client, statut__in=STATUTS_OUVERTS, nature=Nature.FACTURE, reste_du__gt=0
-            ).order_by("date_echeance", "pk")
+            Facture.objects.filter(client=client, statut__in=STATUTS_OUVERTS, nature=Nature.FACTURE, reste_du__gt=0)
+            .order_by("date_echeance", "pk")
+            .only("pk", "numero", "date_echeance", "reste_du", "devise")
         )
         self.fields["factures"].queryset = Facture.objects.filter(  # type: ignore[attr-defined]
             pk__in=[f.pk for f in self.factures_ouvertes]
         )
         self.fields["responsable"].queryset = membre_list().filter(actif=True)  # type: ignore[attr-defined]
-        for facture in self.factures_ouvertes:
-            self.fields[self.champ_montant(facture)] = MontantField(
-                label=_("Montant contesté de %(numero)s") % {"numero": facture.numero},
-                required=False,
-                help_text=_("Vide : tout le reste dû."),
-            )
+        # The disputed amount of each invoice is a plain input of the table (``montant_<id>``),
+        # not a form field: a client may have a thousand open invoices, and rendering a
+        # thousand widgets took over half a second. Parsed and checked in ``clean`` below.
+        self.erreurs_montants: dict[int, str] = {}
 
     @staticmethod
     def champ_montant(facture: Facture) -> str:
         return f"montant_{facture.pk}"
 
     def lignes(self) -> list[dict[str, Any]]:
-        """The open invoices with their checkbox state and amount field, for the template's table."""
+        """The open invoices with their checkbox state, typed amount and its error, for the template."""
         choisies = {str(v) for v in self["factures"].value() or []}
         return [
-            {"facture": f, "coche": str(f.pk) in choisies, "montant": self[self.champ_montant(f)]}
+            {
+                "facture": f,
+                "coche": str(f.pk) in choisies,
+                "montant": self.data.get(self.champ_montant(f), "") if self.is_bound else "",
+                "erreur": self.erreurs_montants.get(f.pk, ""),
+            }
             for f in self.factures_ouvertes
         ]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         contestees: list[tuple[Facture, Decimal | None]] = []
+        lecteur = MontantField(required=False)
         for facture in data.get("factures", []):
-            champ = self.champ_montant(facture)
-            montant = data.get(champ)
+            saisie = str(self.data.get(self.champ_montant(facture), "")).strip()
+            try:
+                montant = lecteur.clean(saisie) if saisie else None
+            except ValidationError as erreur:
+                self.erreurs_montants[facture.pk] = " ".join(erreur.messages)
+                continue
             if montant is not None and not (Decimal("0") < montant <= facture.reste_du):
-                self.add_error(champ, _("Entre 0 et le reste dû de la facture."))
+                self.erreurs_montants[facture.pk] = str(_("Entre 0 et le reste dû de la facture."))
+                continue
             contestees.append((facture, montant))
+        if self.erreurs_montants:
+            self.add_error(
+                "factures",
+                _("Montant contesté invalide pour %(numeros)s.")
+                % {"numeros": ", ".join(f.numero for f in self.factures_ouvertes if f.pk in self.erreurs_montants)},
+            )
         data["contestees"] = contestees
         return data
 

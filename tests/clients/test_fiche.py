@@ -302,6 +302,12 @@ def test_a_dispute_form_refuses_bad_amounts_and_foreign_invoices_next_to_the_fie
     )
     assert trop.status_code == 200
     assert "Entre 0 et le reste dû de la facture." in trop.content.decode()
+    illisible = client.post(
+        url, {"type": "prix", "description": "x", "factures": [relancee.pk], f"montant_{relancee.pk}": "douze"}
+    ).content.decode()
+    assert f'id="erreur-montant-{relancee.pk}"' in illisible
+    assert "Saisissez un montant, par exemple 1 250,50." in illisible
+    assert "Montant contesté invalide pour FA-RELANCEE." in illisible
     aucune = client.post(url, {"type": "prix", "description": "x", "factures": [etrangere.pk]})
     assert "id_factures_erreurs" in aucune.content.decode()
     vide = client.post(url, {"type": "prix", "description": "x"})
