@@ -50,8 +50,6 @@ import json
 import logging
 import os
 import platform
-import resource
-import subprocess
 import sys
 import threading
 import time
@@ -60,7 +58,15 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from generer import RACINE, SETTINGS_PAR_DEFAUT, django_configurer, generer, role_verifier, url_de_la_base
+from generer import (
+    charge,
+    django_configurer,
+    environnement_configurer,
+    generer,
+    processus_rapports,
+    role_verifier,
+    rss_pic_mo,
+)
 
 BASE_PAR_DEFAUT = "recouvrement_bench_envoi"
 NOM = "Bench envoi"
@@ -110,7 +116,6 @@ def serveur_smtp() -> Iterator[tuple[int, Comptoir]]:
     """aiosmtpd on 127.0.0.1 in a thread of this process: (port, handler)."""
     from aiosmtpd.controller import Controller
 
-    sys.path.insert(0, str(RACINE))
     from tests.smtp import port_libre
 
     # aiosmtpd logs every SMTP command at INFO: silence it, or the logging is what we measure.
@@ -332,7 +337,7 @@ def envoyer(*, organisation_id: int, jour: datetime.date, port: int, lot: int) -
         "debut": debut_epoque,
         "fin": fin_epoque,
         "statuts": statuts,
-        "rss_pic_mo": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "rss_pic_mo": rss_pic_mo(),
         **decoupage.releve(total),
     }
 
@@ -358,13 +363,7 @@ def travailleurs_lancer(
         *(sys.executable, str(Path(__file__).resolve()), "--base", base, "--jour", jour.isoformat()),
         *("--travailleur", str(organisation_id), "--port", str(port), "--lot", str(lot), "--depart", repr(depart)),
     ]
-    processus = [subprocess.Popen(commande, stdout=subprocess.PIPE, text=True) for _ in range(nombre)]
-    rapports = []
-    for p in processus:
-        sortie = p.communicate()[0]
-        if p.returncode:
-            sys.exit(f"a sending process failed (exit {p.returncode}):\n{sortie}")
-        rapports.append(json.loads(sortie.strip().splitlines()[-1]))
+    rapports = processus_rapports([commande] * nombre, qui="a sending process")
     for r in rapports:
         if r["debut"] > depart + 0.05:
             print(f"  (a sending process started {r['debut'] - depart:.1f} s late)")
@@ -414,10 +413,6 @@ def rapporter(titre: str, mur: float, rapports: list[dict[str, Any]], recu: dict
     return debit
 
 
-def charge() -> str:
-    return " ".join(f"{valeur:.2f}" for valeur in os.getloadavg())
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--base", default=BASE_PAR_DEFAUT, help=f"database (default {BASE_PAR_DEFAUT})")
@@ -435,10 +430,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     if args.travailleur:
-        if str(RACINE) not in sys.path:
-            sys.path.insert(0, str(RACINE))
-        os.environ.setdefault("DJANGO_SETTINGS_MODULE", SETTINGS_PAR_DEFAUT)
-        os.environ["DATABASE_URL"] = url_de_la_base(args.base)
+        environnement_configurer(args.base)
         return travailleur(
             organisation_id=args.travailleur, jour=args.jour, port=args.port, lot=args.lot, depart=args.depart
         )

@@ -37,11 +37,16 @@ missing (by the same role, which has CREATEDB) and migrated.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
+import resource
+import statistics
+import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -425,16 +430,26 @@ def base_creer(url: str) -> bool:
     return True
 
 
-def django_configurer(base: str) -> bool:
-    """Point Django at ``base`` (created if missing), set it up and migrate. True when the base was created.
+def environnement_configurer(base: str) -> str:
+    """The project on ``sys.path``, the settings module and ``DATABASE_URL`` pointing at ``base``; its URL.
 
-    Call before importing any model.
+    No database created, no ``django.setup()``, no migrate: what a worker subprocess of a benchmark
+    needs (its parent did the rest).
     """
     if str(RACINE) not in sys.path:
         sys.path.insert(0, str(RACINE))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", SETTINGS_PAR_DEFAUT)
     url = url_de_la_base(base)
     os.environ["DATABASE_URL"] = url
+    return url
+
+
+def django_configurer(base: str) -> bool:
+    """Point Django at ``base`` (created if missing), set it up and migrate. True when the base was created.
+
+    Call before importing any model.
+    """
+    url = environnement_configurer(base)
     cree = base_creer(url)
 
     import django
@@ -457,6 +472,77 @@ def role_verifier() -> None:
             f"The role {utilisateur} is SUPERUSER or BYPASSRLS: row-level security would not apply. "
             "Use the application role (postgres://recouvrement:recouvrement@...)."
         )
+
+
+# ---------------------------------------------------------------------------
+# Shared by the benchmarks: timing, load, memory, worker processes
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Mesure:
+    libelle: str
+    durees: list[float]  # seconds, one per run
+    requetes: int
+
+    @property
+    def median_ms(self) -> float:
+        return statistics.median(self.durees) * 1000
+
+    @property
+    def p95_ms(self) -> float:
+        if len(self.durees) < 2:
+            return max(self.durees) * 1000
+        return statistics.quantiles(self.durees, n=20, method="inclusive")[18] * 1000
+
+    @property
+    def min_ms(self) -> float:
+        return min(self.durees) * 1000
+
+
+def mesurer(libelle: str, fonction: Callable[[], object], *, repetitions: int, echauffement: int) -> Mesure:
+    """Run ``fonction`` once counting its SQL queries, ``echauffement`` times untimed, then ``repetitions``
+    times under ``time.perf_counter``."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as requetes:
+        fonction()
+    # Read now: a request through django.test.Client resets the connection's query log.
+    nombre = len(requetes.captured_queries)
+    for _ in range(echauffement):
+        fonction()
+    durees = []
+    for _ in range(repetitions):
+        debut = time.perf_counter()
+        fonction()
+        durees.append(time.perf_counter() - debut)
+    return Mesure(libelle, durees, nombre)
+
+
+def charge() -> str:
+    """The load average (1, 5, 15 minutes)."""
+    return " ".join(f"{valeur:.2f}" for valeur in os.getloadavg())
+
+
+def rss_pic_mo() -> float:
+    """Peak resident set size of this process, in MB."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def processus_rapports(commandes: Sequence[Sequence[str]], *, qui: str) -> list[dict[str, Any]]:
+    """Start the commands at once and wait for them all; the JSON object each printed on its last line.
+
+    Exits with the output of the first that failed (``qui`` names it: "a worker").
+    """
+    processus = [subprocess.Popen(list(commande), stdout=subprocess.PIPE, text=True) for commande in commandes]
+    sorties = [p.communicate()[0] for p in processus]
+    rapports = []
+    for p, sortie in zip(processus, sorties, strict=True):
+        if p.returncode:
+            sys.exit(f"{qui} failed (exit {p.returncode}):\n{sortie}")
+        rapports.append(json.loads(sortie.strip().splitlines()[-1]))
+    return rapports
 
 
 # ---------------------------------------------------------------------------

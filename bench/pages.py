@@ -37,15 +37,12 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import resource
-import statistics
 import sys
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import Any
 
-from generer import django_configurer, generer, role_verifier
+from generer import Mesure, charge, django_configurer, generer, mesurer, role_verifier, rss_pic_mo
 
 BASE = "recouvrement_bench_pages"
 NOM = "Bench pages"
@@ -65,30 +62,6 @@ def predicat_enveloppe() -> str:
         f"(tenant_id >= (SELECT COALESCE({_TENANT}, CASE WHEN {_PLATFORM} THEN 0 END)) "
         f"AND tenant_id <= (SELECT COALESCE({_TENANT}, CASE WHEN {_PLATFORM} THEN 9223372036854775807 END)))"
     )
-
-
-@dataclass(frozen=True)
-class Mesure:
-    page: str
-    variante: str
-    durees: list[float]
-    requetes: int
-
-    @property
-    def median_ms(self) -> float:
-        return statistics.median(self.durees) * 1000
-
-    @property
-    def p95_ms(self) -> float:
-        return statistics.quantiles(self.durees, n=20, method="inclusive")[18] * 1000
-
-    @property
-    def min_ms(self) -> float:
-        return min(self.durees) * 1000
-
-
-def charge() -> str:
-    return " ".join(f"{valeur:.2f}" for valeur in os.getloadavg())
 
 
 def organisation_preparer() -> Any:
@@ -147,26 +120,6 @@ def hypotheses_defaire() -> None:
             _executer(f"DROP INDEX IF EXISTS {nom}")
         for table in tables_sous_politique():
             _executer(f'ALTER POLICY tenant_isolation ON "{table}" USING ({TENANT_PREDICATE})')
-
-
-def mesurer(page: str, variante: str, appel: Callable[[], Any], *, repetitions: int, echauffement: int) -> Mesure:
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    with CaptureQueriesContext(connection) as requetes:
-        reponse = appel()
-    # Read now: the next request resets the connection's query log.
-    nombre = len(requetes.captured_queries)
-    if reponse.status_code != 200:
-        sys.exit(f"{page}: HTTP {reponse.status_code}")
-    for _ in range(echauffement):
-        appel()
-    durees = []
-    for _ in range(repetitions):
-        debut = time.perf_counter()
-        appel()
-        durees.append(time.perf_counter() - debut)
-    return Mesure(page, variante, durees, nombre)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -228,27 +181,30 @@ def main(argv: Sequence[str] | None = None) -> int:
             "clients:detail", kwargs={"client_id": plus_gros["client_id"]}
         ),
     }
+
+    def obtenir(page: str, url: str) -> None:
+        reponse = navigateur.get(url)
+        if reponse.status_code != 200:
+            sys.exit(f"{page}: HTTP {reponse.status_code}")
+
     variantes = [("as is", False)]
     if args.hypotheses:
         variantes += [("rls-initplan", True)]
-    mesures: list[Mesure] = []
+    mesures: list[tuple[str, Mesure]] = []
     try:
         for variante, rls in variantes:
             hypotheses_defaire()
             hypotheses_appliquer(rls=rls)
             for page, url in pages.items():
-                mesures.append(
-                    mesurer(
-                        page,
-                        variante,
-                        lambda url=url: navigateur.get(url),
-                        repetitions=args.repetitions,
-                        echauffement=args.echauffement,
-                    )
+                mesure = mesurer(
+                    page,
+                    lambda page=page, url=url: obtenir(page, url),
+                    repetitions=args.repetitions,
+                    echauffement=args.echauffement,
                 )
+                mesures.append((variante, mesure))
                 print(
-                    f"  {variante:<22} {page:<32} {mesures[-1].median_ms:8.1f} ms median "
-                    f"({mesures[-1].requetes} queries)",
+                    f"  {variante:<22} {page:<32} {mesure.median_ms:8.1f} ms median ({mesure.requetes} queries)",
                     flush=True,
                 )
     finally:
@@ -259,14 +215,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"(target {CIBLE_MS} ms per page):"
     )
     print(f"  {'variant':<22} {'page':<32} {'queries':>7} {'median':>8} {'p95':>8} {'min':>8}")
-    for m in mesures:
+    for variante, m in mesures:
         marque = "" if m.median_ms <= CIBLE_MS else "  > target"
         print(
-            f"  {m.variante:<22} {m.page:<32} {m.requetes:>7} {m.median_ms:>8.1f} {m.p95_ms:>8.1f} "
+            f"  {variante:<22} {m.libelle:<32} {m.requetes:>7} {m.median_ms:>8.1f} {m.p95_ms:>8.1f} "
             f"{m.min_ms:>8.1f}{marque}"
         )
-    pic = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"\npeak RSS of this process: {pic:.0f} MB{' (generation included)' if preparation > 5 else ''}")
+    print(f"\npeak RSS of this process: {rss_pic_mo():.0f} MB{' (generation included)' if preparation > 5 else ''}")
     print(f"load average at the end: {charge()}")
     return 0
 

@@ -56,9 +56,7 @@ import datetime
 import json
 import os
 import platform
-import resource
 import statistics
-import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -66,7 +64,15 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from generer import RACINE, SETTINGS_PAR_DEFAUT, django_configurer, generer, role_verifier, url_de_la_base
+from generer import (
+    charge,
+    django_configurer,
+    environnement_configurer,
+    generer,
+    processus_rapports,
+    role_verifier,
+    rss_pic_mo,
+)
 
 BASE_PAR_DEFAUT = "recouvrement_bench_planif"
 NOM = "Bench planification"
@@ -294,10 +300,6 @@ class Chronometre:
         connexion._commit = commit
 
 
-def rss_mo() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
 def travailleur(*, tranche: str, jour: datetime.date, depart: float) -> int:
     """Plan a share ``i/n`` of the organisations (contiguous) from the epoch time ``depart``; print a JSON
     line with the figures."""
@@ -313,7 +315,7 @@ def travailleur(*, tranche: str, jour: datetime.date, depart: float) -> int:
     ids = organisations_trouver()
     part = ids[len(ids) * rang // nombre : len(ids) * (rang + 1) // nombre]
     connection.ensure_connection()
-    rss_avant = rss_mo()
+    rss_avant = rss_pic_mo()
     chrono = Chronometre()
     chrono.envelopper_commit(connection)
     totaux = {"relances": 0, "envois": 0, "taches": 0, "non_ouvres": 0}
@@ -347,7 +349,7 @@ def travailleur(*, tranche: str, jour: datetime.date, depart: float) -> int:
                     "max": max(durees) * 1000 if durees else 0,
                 },
                 "rss_avant_mo": rss_avant,
-                "rss_pic_mo": rss_mo(),
+                "rss_pic_mo": rss_pic_mo(),
                 "sql_secondes": chrono.secondes,
                 "sql_nombres": chrono.nombres,
                 **totaux,
@@ -366,21 +368,11 @@ def travailleurs_lancer(*, base: str, jour: datetime.date, nombre: int) -> tuple
         *(sys.executable, str(Path(__file__).resolve())),
         *("--base", base, "--jour", jour.isoformat(), "--depart", repr(depart)),
     ]
-    debut = time.perf_counter()
-    processus = [
-        subprocess.Popen([*commande, "--travailleur", f"{i}/{nombre}"], stdout=subprocess.PIPE, text=True)
-        for i in range(nombre)
-    ]
-    sorties = [p.communicate()[0] for p in processus]
-    demarrage = time.perf_counter() - debut
-    rapports = []
-    for p, sortie in zip(processus, sorties, strict=True):
-        if p.returncode:
-            sys.exit(f"a worker failed (exit {p.returncode}):\n{sortie}")
-        rapports.append(json.loads(sortie.strip().splitlines()[-1]))
+    rapports = processus_rapports(
+        [[*commande, "--travailleur", f"{i}/{nombre}"] for i in range(nombre)], qui="a worker"
+    )
     mur = max(r["fin"] for r in rapports) - depart
     for r in rapports:
-        r["processus_secondes"] = demarrage
         if r["debut"] > depart + 0.05:
             print(f"  (worker {r['tranche']} was not ready in time: started {r['debut'] - depart:.1f} s late)")
     return mur, rapports
@@ -1015,10 +1007,6 @@ def experiences(
 # ---------------------------------------------------------------------------
 
 
-def charge() -> str:
-    return " ".join(f"{valeur:.2f}" for valeur in os.getloadavg())
-
-
 def jour_ouvre_suivant(jour: datetime.date) -> datetime.date:
     from relances.calendrier import prochain_jour_ouvre
 
@@ -1078,10 +1066,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     if args.travailleur:
         # A worker: settings and database come from the parent; no migrate (what a worker imports, no more).
-        if str(RACINE) not in sys.path:
-            sys.path.insert(0, str(RACINE))
-        os.environ.setdefault("DJANGO_SETTINGS_MODULE", SETTINGS_PAR_DEFAUT)
-        os.environ["DATABASE_URL"] = url_de_la_base(args.base)
+        environnement_configurer(args.base)
         return travailleur(tranche=args.travailleur, jour=args.jour, depart=args.depart)
 
     cree = django_configurer(args.base)
@@ -1224,7 +1209,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     if args.experiences:
         experiences(base=args.base, ids=ids, jour=args.jour, suivant=suivant, factures=factures, attendu=attendu)
-    print(f"\npeak RSS of this (parent) process: {rss_mo():.0f} MB; load average at the end {charge()}")
+    print(f"\npeak RSS of this (parent) process: {rss_pic_mo():.0f} MB; load average at the end {charge()}")
     return 0
 
 

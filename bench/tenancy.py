@@ -7,11 +7,10 @@ made with ``generer.py`` on the first run, found by name afterwards) and a
 small second one ("Bench tenancy B", 100 clients, 2,000 invoices), it measures
 with ``time.perf_counter``, after warm-up runs, median and p95:
 
-a. the client list as ``clients.views.client_liste`` runs it now for an admin:
-   ``client_list(...)`` through the ``Paginator``, then
-   ``clients_avec_encours_liste`` on the page's 50 clients (first and last
-   page); and the previous shape, ``clients_avec_encours(client_list(...))``
-   through the ``Paginator`` (the
+a. the client list as ``clients.liste.client_liste`` runs it now for an admin:
+   ``clients.filtres.client_page`` (first and last page); and the first shape of
+   the list, kept here as the baseline (``liste_annotee`` below: the clients
+   annotated with correlated balance subqueries, through the ``Paginator``; the
    ``count()`` then the first page of 50, evaluated), each part alone, and the
    queryset built and compiled to SQL without running it; also (a') the last page, and the first page as
    a commercial (only his clients);
@@ -36,58 +35,19 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import resource
 import statistics
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
-from generer import BASE_PAR_DEFAUT, django_configurer, generer, role_verifier
+from generer import BASE_PAR_DEFAUT, Mesure, charge, django_configurer, generer, mesurer, role_verifier, rss_pic_mo
 
 NOM_PRINCIPALE = "Bench tenancy A"
 NOM_SECONDE = "Bench tenancy B"
 CLIENTS, FACTURES = 5000, 200_000
 CLIENTS_SECONDE, FACTURES_SECONDE = 100, 2000
 PAR_PAGE = 50  # clients.views.PAR_PAGE
-
-
-@dataclass(frozen=True)
-class Mesure:
-    libelle: str
-    durees: list[float]  # seconds, one per run
-    requetes: int
-
-    @property
-    def median_ms(self) -> float:
-        return statistics.median(self.durees) * 1000
-
-    @property
-    def p95_ms(self) -> float:
-        if len(self.durees) < 2:
-            return max(self.durees) * 1000
-        return statistics.quantiles(self.durees, n=20, method="inclusive")[18] * 1000
-
-    @property
-    def min_ms(self) -> float:
-        return min(self.durees) * 1000
-
-
-def mesurer(libelle: str, fonction: Callable[[], object], *, repetitions: int, echauffement: int) -> Mesure:
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    with CaptureQueriesContext(connection) as requetes:
-        fonction()
-    for _ in range(echauffement):
-        fonction()
-    durees = []
-    for _ in range(repetitions):
-        debut = time.perf_counter()
-        fonction()
-        durees.append(time.perf_counter() - debut)
-    return Mesure(libelle, durees, len(requetes.captured_queries))
 
 
 def par_requete(fonction: Callable[[int], object], *, requetes: int) -> float:
@@ -162,10 +122,6 @@ def expliquer(titre: str, sql: str, *, complet: bool) -> None:
     print("\n".join(f"    {ligne}" for ligne in lignes))
 
 
-def charge() -> str:
-    return " ".join(f"{valeur:.2f}" for valeur in os.getloadavg())
-
-
 def serveur_decrire() -> str:
     from django.db import connection
 
@@ -191,6 +147,43 @@ def tableau(titre: str, lignes: Sequence[Sequence[str]], entetes: Sequence[str])
         print("  " + "  ".join(cellules))
 
 
+def liste_annotee(*, membre: Any, aujourd_hui: Any) -> Any:
+    """The client list as it was first written, the baseline of (a): every visible client,
+    by name, annotated with ``encours`` and ``echu`` by correlated subqueries (the
+    application has since moved to ``clients.filtres``; this shape lives on only here)."""
+    from django.db.models import DecimalField, F, OuterRef, Q, Subquery, Sum, Value
+    from django.db.models.functions import Coalesce
+
+    from clients.selectors import client_queryset
+    from factures.models import STATUTS_OUVERTS, Facture, Nature
+
+    zero = Value(0, output_field=DecimalField(max_digits=14, decimal_places=2))
+
+    def somme(condition: Any) -> Any:
+        pieces = (
+            Facture.objects.filter(client=OuterRef("pk"), statut__in=STATUTS_OUVERTS)
+            .filter(condition)
+            .order_by()
+            .values("client")
+            .annotate(total=Sum("reste_du"))
+            .values("total")
+        )
+        return Coalesce(Subquery(pieces, output_field=DecimalField(max_digits=14, decimal_places=2)), zero)
+
+    factures = Q(nature=Nature.FACTURE)
+    return (
+        client_queryset(membre=membre)
+        .select_related("commercial__user")
+        .order_by("raison_sociale", "pk")
+        .annotate(
+            du_factures=somme(factures),
+            credit_avoirs=somme(Q(nature=Nature.AVOIR)),
+            echu=somme(factures & Q(date_echeance__lt=aujourd_hui)),
+        )
+        .annotate(encours=F("du_factures") - F("credit_avoirs"))
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--base", default=BASE_PAR_DEFAUT, help=f"database (default {BASE_PAR_DEFAUT})")
@@ -210,10 +203,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     from django.test.utils import CaptureQueriesContext
     from django.utils import timezone
 
+    from clients.filtres import FiltresClients, client_page
     from clients.models import Client
-    from clients.selectors import client_list
     from factures.models import Facture
-    from factures.selectors import client_situation, clients_avec_encours, clients_avec_encours_liste
+    from factures.selectors import client_situation
     from recouvrement.tenancy.backends.postgresql.base import _SET_SCOPE_SQL
     from recouvrement.tenancy.context import organisation_scope
     from recouvrement.tenancy.models import Membre, Role
@@ -251,7 +244,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
 
     def liste(membre: Membre) -> Any:
-        return clients_avec_encours(client_list(membre=membre, recherche=""), aujourd_hui=aujourd_hui)
+        return liste_annotee(membre=membre, aujourd_hui=aujourd_hui)
 
     def page_complete(membre: Membre = admin, numero: int | str | None = None) -> None:
         # As clients.views.client_liste: get_page() counts, the template evaluates the page.
@@ -259,10 +252,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         list(page.object_list)
 
     def page_vue(membre: Membre = admin, numero: int | str | None = None) -> None:
-        # As clients.views.client_liste runs it since the indexable RLS commit: paginate
-        # the plain client list, then annotate the page's clients only (one more query).
-        page = Paginator(client_list(membre=membre, recherche=""), PAR_PAGE).get_page(numero)
-        clients_avec_encours_liste(list(page.object_list), aujourd_hui=aujourd_hui)
+        # As clients.liste.client_liste runs it: the page's clients first, then their balances.
+        client_page(membre=membre, filtres=FiltresClients(), aujourd_hui=aujourd_hui, numero=numero)
 
     nombre_pages = Paginator(range(clients), PAR_PAGE).num_pages
 
@@ -433,8 +424,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     if complet or " OFFSET " in requete["sql"]:
                         expliquer(titre, requete["sql"], complet=complet)
 
-    pic = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"\npeak RSS of this process: {pic:.0f} MB{' (generation included)' if preparation > 5 else ''}")
+    print(f"\npeak RSS of this process: {rss_pic_mo():.0f} MB{' (generation included)' if preparation > 5 else ''}")
     # The machine is shared: a busy neighbour shows here, and in the spread of the figures.
     print(f"load average at the end: {charge()}")
     return 0

@@ -26,7 +26,6 @@ from typing import Any
 
 from django import forms
 from django.core.paginator import Page, Paginator
-from django.db import connection
 from django.db.models import Case, Exists, F, Min, OuterRef, Q, QuerySet, Sum, When
 from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
@@ -34,6 +33,7 @@ from django.utils.translation import gettext_lazy as _
 from clients.models import Categorie, ClasseRisque, Client
 from clients.selectors import client_queryset
 from factures.models import STATUTS_OUVERTS, Facture, Nature, SupportPaiement
+from recouvrement.core.sql import en_date, en_decimal, executer
 from recouvrement.tenancy import roles
 from recouvrement.tenancy.models import Membre
 from recouvrement.tenancy.selectors import membre_commercial_list
@@ -94,6 +94,11 @@ class FiltresClients:
         return {k: v for k, v in valeurs.items() if v and not (k == "tri" and v == TRI_PAR_DEFAUT)}
 
 
+def choix_commerciaux() -> list[tuple[Any, Any]]:
+    """The choices of a list's commercial filter (clients, invoices): all, then each member. One query."""
+    return [("", _("Tous")), *((m.pk, str(m.user)) for m in membre_commercial_list())]
+
+
 class ClientFiltreForm(forms.Form):
     """The filters of the clients list, read from the query string. An invalid value is ignored."""
 
@@ -118,9 +123,7 @@ class ClientFiltreForm(forms.Form):
         super().__init__(data or {})
         if roles.voit_tous_les_clients(membre):
             # One query, whatever the filter: the choices are the validation.
-            membres = membre_commercial_list()
-            field = self.fields["commercial"]
-            field.choices = [("", _("Tous")), *((m.pk, m.user.get_full_name() or m.user.email) for m in membres)]  # type: ignore[attr-defined]
+            self.fields["commercial"].choices = choix_commerciaux()  # type: ignore[attr-defined]
         else:
             # A commercial sees only his own clients: no choice to make.
             del self.fields["commercial"]
@@ -263,6 +266,14 @@ def _clients_dans_l_ordre(
     return [_poser_solde(clients[pk], soldes.get(pk, Solde()), aujourd_hui) for pk in ids if pk in clients]
 
 
+def _clients_des_lignes(
+    *, membre: Membre, lignes: Sequence[tuple[Any, ...]], aujourd_hui: datetime.date
+) -> list[Client]:
+    """The clients of rows of ``_requete_par_soldes`` (id, encours, echu, plus_ancienne…), in their order."""
+    soldes = {r[0]: Solde(encours=en_decimal(r[1]), echu=en_decimal(r[2]), plus_ancienne=en_date(r[3])) for r in lignes}
+    return _clients_dans_l_ordre(membre=membre, ids=[r[0] for r in lignes], soldes=soldes, aujourd_hui=aujourd_hui)
+
+
 def client_page(
     *, membre: Membre, filtres: FiltresClients, aujourd_hui: datetime.date, numero: Any, par_page: int = PAR_PAGE
 ) -> Page:
@@ -282,7 +293,7 @@ def client_page(
 
     sql, params = _requete_par_soldes(base=base, filtres=filtres, aujourd_hui=aujourd_hui)
     numero = _numero(numero)
-    lignes = _executer(f"{sql} LIMIT %s OFFSET %s", [*params, par_page, (numero - 1) * par_page])
+    lignes = executer(f"{sql} LIMIT %s OFFSET %s", [*params, par_page, (numero - 1) * par_page])
     if lignes:
         total = lignes[0][4]
     else:
@@ -290,36 +301,14 @@ def client_page(
         compte_sql, compte_params = _requete_par_soldes(
             base=base, filtres=filtres, aujourd_hui=aujourd_hui, compter=True
         )
-        total = _executer(compte_sql, compte_params)[0][0]
+        total = executer(compte_sql, compte_params)[0][0]
         if total and numero > 1:
             numero = (total - 1) // par_page + 1
-            lignes = _executer(f"{sql} LIMIT %s OFFSET %s", [*params, par_page, (numero - 1) * par_page])
+            lignes = executer(f"{sql} LIMIT %s OFFSET %s", [*params, par_page, (numero - 1) * par_page])
         else:
             numero = 1
     paginator = _PaginatorCompte(total, par_page)
-    soldes = {r[0]: Solde(encours=_decimal(r[1]), echu=_decimal(r[2]), plus_ancienne=_date(r[3])) for r in lignes}
-    ids = [r[0] for r in lignes]
-    return Page(
-        _clients_dans_l_ordre(membre=membre, ids=ids, soldes=soldes, aujourd_hui=aujourd_hui), numero, paginator
-    )
-
-
-def _decimal(valeur: Any) -> Decimal:
-    """A raw SQL amount as Decimal (SQLite, the demo's database, returns numbers or text)."""
-    return valeur if isinstance(valeur, Decimal) else Decimal(str(valeur or 0)).quantize(Decimal("0.01"))
-
-
-def _date(valeur: Any) -> datetime.date | None:
-    """A raw SQL date (SQLite returns ISO text)."""
-    if valeur is None or isinstance(valeur, datetime.date):
-        return valeur
-    return datetime.date.fromisoformat(str(valeur)[:10])
-
-
-def _executer(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return list(cursor.fetchall())
+    return Page(_clients_des_lignes(membre=membre, lignes=lignes, aujourd_hui=aujourd_hui), numero, paginator)
 
 
 def client_total(*, membre: Membre, filtres: FiltresClients, aujourd_hui: datetime.date) -> int:
@@ -328,7 +317,7 @@ def client_total(*, membre: Membre, filtres: FiltresClients, aujourd_hui: dateti
     if not filtres.depassement:
         return base.count()
     sql, params = _requete_par_soldes(base=base, filtres=filtres, aujourd_hui=aujourd_hui, compter=True)
-    return int(_executer(sql, params)[0][0])
+    return int(executer(sql, params)[0][0])
 
 
 def client_lignes(
@@ -340,10 +329,6 @@ def client_lignes(
     """
     base = client_filtrer(membre=membre, filtres=filtres, aujourd_hui=aujourd_hui)
     sql, params = _requete_par_soldes(base=base, filtres=filtres, aujourd_hui=aujourd_hui)
-    lignes = _executer(sql, params)
+    lignes = executer(sql, params)
     for debut in range(0, len(lignes), paquet):
-        tranche = lignes[debut : debut + paquet]
-        soldes = {r[0]: Solde(encours=r[1], echu=r[2], plus_ancienne=r[3]) for r in tranche}
-        yield from _clients_dans_l_ordre(
-            membre=membre, ids=[r[0] for r in tranche], soldes=soldes, aujourd_hui=aujourd_hui
-        )
+        yield from _clients_des_lignes(membre=membre, lignes=lignes[debut : debut + paquet], aujourd_hui=aujourd_hui)

@@ -3,7 +3,7 @@ whose view it is: a commercial sees only the clients assigned to him."""
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
 from clients.models import Client, Contact, Evenement
 from recouvrement.tenancy import roles
@@ -16,20 +16,6 @@ def client_queryset(*, membre: Membre) -> QuerySet[Client]:
     if not roles.voit_tous_les_clients(membre):
         queryset = queryset.filter(commercial=membre)
     return queryset
-
-
-def client_list(*, membre: Membre, recherche: str = "") -> QuerySet[Client]:
-    queryset = client_queryset(membre=membre).select_related("commercial__user")
-    recherche = recherche.strip()
-    if recherche:
-        compact = recherche.replace(" ", "")
-        queryset = queryset.filter(
-            Q(raison_sociale__icontains=recherche)
-            | Q(siren__startswith=compact)
-            | Q(siret__startswith=compact)
-            | Q(external_id=recherche)
-        )
-    return queryset.order_by("raison_sociale", "pk")
 
 
 def contact_list(*, client: Client) -> QuerySet[Contact]:

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -20,29 +20,20 @@ from django.views.decorators.http import require_POST
 from clients import selectors, services
 from clients.forms import AppelClientForm, ClientForm, ContactForm, NoteForm, PromesseForm
 from clients.models import Client, Contact
-from factures.models import Facture
+from factures.filtres import factures_detaillees
 from factures.releve import releve_pdf
 from factures.selectors import client_situation, encaissements_attendus, facture_list
-from litiges.selectors import factures_en_litige, litige_list
+from litiges.selectors import litige_list
 from recouvrement.core.errors import ApplicationError
 from recouvrement.tenancy.decorators import membre_requis, role_requis
 from recouvrement.tenancy.forms import add_error_from
 from recouvrement.tenancy.http import MembreRequest
 from recouvrement.tenancy.roles import peut_ecrire, peut_gerer_creances
 from relances.forms import PauseForm
-from relances.selectors import (
-    envoi_list,
-    factures_avec_derniere_relance,
-    factures_en_pause,
-    pause_list,
-    promesse_list,
-    scenario_impose,
-    tache_list,
-)
+from relances.selectors import envoi_list, pause_list, promesse_list, scenario_impose, tache_list
 from relances.services.planification import prochaines_etapes
 from relances.services.taches import appel_enregistrer, promesse_create
 
-PAR_PAGE = 50
 FACTURES_PAR_PAGE = 50
 MAX_ENVOIS_FICHE = 100
 
@@ -73,21 +64,13 @@ def _onglet_contexte(request: MembreRequest, client: Client, onglet: str, aujour
     if onglet == "factures":
         # The page of open invoices first (by due date), then their reminders, pauses and
         # disputes: the cost follows the page, not the client's thousands of invoices.
-        page = Paginator(facture_list(membre=membre, client=client, ouvertes=True), FACTURES_PAR_PAGE).get_page(
-            request.GET.get("page")
-        )
-        ids = [facture.pk for facture in page.object_list]
-        page.object_list = list(
-            factures_en_litige(
-                factures_en_pause(
-                    factures_avec_derniere_relance(Facture.objects.filter(pk__in=ids).select_related("client")),
-                    aujourd_hui=aujourd_hui,
-                )
-            ).order_by("date_echeance", "pk")
-        )
+        ouvertes = facture_list(membre=membre, client=client, ouvertes=True).values_list("pk", flat=True)
+        page_ids = Paginator(ouvertes, FACTURES_PAR_PAGE).get_page(request.GET.get("page"))
+        ids = list(page_ids.object_list)
+        factures = factures_detaillees(membre=membre, ids=ids, aujourd_hui=aujourd_hui)
         return {
-            "page": page,
-            "facture_list": page.object_list,
+            "page": Page(factures, page_ids.number, page_ids.paginator),
+            "facture_list": factures,
             "prochaines": prochaines_etapes(client_id=client.pk, jour=aujourd_hui, factures=ids),
         }
     if onglet == "relances":

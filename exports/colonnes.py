@@ -16,7 +16,7 @@ def _oui_non(valeur: Any) -> str:
 def _nom(membre: Any) -> str:
     if membre is None:
         return ""
-    return membre.user.get_full_name() or membre.user.email
+    return str(membre.user)
 
 
 def colonnes_clients() -> list[Colonne]:

@@ -19,6 +19,7 @@ from typing import Any
 from django.conf import settings
 from django.core.files import File
 from django.db import transaction
+from django.http import QueryDict
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -46,22 +47,24 @@ def seuil_synchrone() -> int:
 
 @dataclass
 class Table:
-    """What an export of a list writes: its columns, its row count, and its rows (lazy)."""
+    """What an export of a list writes: its columns, its row count, and its rows (lazy);
+    ``filtres``: the list's checked filters as query-string parameters (what a job stores)."""
 
     titre: str
     colonnes: list[Colonne]
     total: int
     lignes: Callable[[], Iterator[Any]]
+    filtres: dict[str, str]
 
     def nom_fichier(self, *, format: str, jour: datetime.date) -> str:
         return f"{self.titre.lower()}-{jour.isoformat()}.{format}"
 
 
 def table_preparer(
-    *, type: str, membre: Membre, organisation: Organisation, filtres: dict[str, Any], jour: datetime.date
+    *, type: str, membre: Membre, organisation: Organisation, filtres: QueryDict | dict[str, Any], jour: datetime.date
 ) -> Table:
-    """The table of the list ``type`` with ``filtres`` (its query string as a dict), as
-    ``membre`` sees it on ``jour``. Counts its rows (one query); reads them only when iterated."""
+    """The table of the list ``type`` with ``filtres`` (its query string, or a stored export's
+    dict), as ``membre`` sees it on ``jour``. Counts its rows (one query); reads them only when iterated."""
     if type == TypeExport.CLIENTS:
         filtres_clients = client_filtres(membre=membre, donnees=filtres)
         return Table(
@@ -69,6 +72,7 @@ def table_preparer(
             colonnes=colonnes_clients(),
             total=client_total(membre=membre, filtres=filtres_clients, aujourd_hui=jour),
             lignes=lambda: client_lignes(membre=membre, filtres=filtres_clients, aujourd_hui=jour),
+            filtres=filtres_clients.parametres(),
         )
     if type == TypeExport.FACTURES:
         form = FactureFiltreForm(filtres, membre=membre, organisation=organisation)
@@ -83,6 +87,7 @@ def table_preparer(
             lignes=lambda: facture_lignes(
                 membre=membre, filtres=filtres_factures, aujourd_hui=jour, tranches_=form.tranches
             ),
+            filtres=filtres_factures.parametres(),
         )
     raise ApplicationError(_("Type d'export inconnu."), code="export_type_inconnu", field="type")
 
@@ -121,8 +126,7 @@ class _Progression:
         Export.objects.filter(pk=self.export.pk).update(fait=self.fait)
 
 
-def _ecrire_table(export: Export, sortie: Any) -> None:
-    organisation = Organisation.objects.get(pk=export.tenant_id)
+def _ecrire_table(export: Export, sortie: Any, organisation: Organisation) -> None:
     table = table_preparer(
         type=export.type,
         membre=export.demande_par,
@@ -185,7 +189,7 @@ def export_executer(*, export_id: int) -> Export:
             if export.type == TypeExport.COURRIERS:
                 _ecrire_courriers(export, sortie)
             else:
-                _ecrire_table(export, sortie)
+                _ecrire_table(export, sortie, organisation)
             sortie.seek(0)
             export.fichier.save(export.nom_fichier, File(sortie), save=False)
     except Exception as error:

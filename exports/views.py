@@ -15,11 +15,9 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from clients.filtres import client_filtres
 from exports.ecriture import ecrire_xlsx, lignes_csv
 from exports.models import Export, FormatExport, StatutExport, TypeExport
 from exports.services import TYPES_CONTENU, Table, export_demander, seuil_synchrone, table_preparer
-from factures.filtres import facture_filtres
 from recouvrement.tenancy import roles
 from recouvrement.tenancy.context import organisation_scope
 from recouvrement.tenancy.decorators import membre_requis
@@ -67,21 +65,15 @@ def _exporter_liste(request: MembreRequest, type: str) -> HttpResponseBase:
     if format not in FORMATS_DE_LISTE:
         raise Http404
     jour = timezone.localdate()
-    if type == TypeExport.CLIENTS:
-        filtres = client_filtres(membre=request.membre, donnees=request.GET).parametres()
-    else:
-        filtres = facture_filtres(
-            membre=request.membre, organisation=request.organisation, donnees=request.GET
-        ).parametres()
     table = table_preparer(
-        type=type, membre=request.membre, organisation=request.organisation, filtres=filtres, jour=jour
+        type=type, membre=request.membre, organisation=request.organisation, filtres=request.GET, jour=jour
     )
     if table.total <= seuil_synchrone():
         return _reponse_directe(request, table, format, jour)
     export = export_demander(
         type=type,
         format=format,
-        filtres=filtres,
+        filtres=table.filtres,
         jour=jour,
         membre=request.membre,
         langue=translation.get_language() or "fr",

@@ -24,13 +24,14 @@ from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from clients.filtres import choix_commerciaux
 from factures.models import STATUTS_OUVERTS, Facture, Nature, Statut, SupportPaiement
 from factures.rapports import Tranche, tranches
 from factures.selectors import facture_queryset
 from litiges.models import STATUTS_LITIGE_ACTIFS, LigneLitige
+from litiges.selectors import factures_en_litige
 from recouvrement.tenancy import roles
 from recouvrement.tenancy.models import Membre, Organisation
-from recouvrement.tenancy.selectors import membre_commercial_list
 from relances.models import Scenario
 from relances.selectors import factures_avec_derniere_relance, factures_en_pause
 
@@ -119,11 +120,7 @@ class FactureFiltreForm(forms.Form):
         self.tranches = tranches(organisation.tranches_balance_agee)
         self.fields["tranche"].choices = [("", _("Tous")), *((t.key, t.label) for t in self.tranches)]  # type: ignore[attr-defined]
         if roles.voit_tous_les_clients(membre):
-            field = self.fields["commercial"]
-            field.choices = [  # type: ignore[attr-defined]
-                ("", _("Tous")),
-                *((m.pk, m.user.get_full_name() or m.user.email) for m in membre_commercial_list()),
-            ]
+            self.fields["commercial"].choices = choix_commerciaux()  # type: ignore[attr-defined]
         else:
             del self.fields["commercial"]
 
@@ -134,13 +131,6 @@ class FactureFiltreForm(forms.Form):
             valeurs["q"] = valeurs["q"].strip()
         valeurs.setdefault("statut", self.statut_par_defaut)
         return FiltresFactures(**valeurs)
-
-
-def facture_filtres(
-    *, membre: Membre, organisation: Organisation, donnees: QueryDict | dict[str, Any]
-) -> FiltresFactures:
-    """The filters from a query string (or a stored export), checked against ``membre``'s choices."""
-    return FactureFiltreForm(donnees, membre=membre, organisation=organisation).filtres()
 
 
 # Reads ------------------------------------------------------------------------------------------------
@@ -189,7 +179,7 @@ def factures_detaillees(*, membre: Membre, ids: Sequence[int], aujourd_hui: date
     reminder (``derniere_relance_le``, ``_canal``, ``_etape``), ``en_litige`` and ``en_pause``. One query."""
     queryset = facture_queryset(membre=membre).filter(pk__in=ids).select_related("client__commercial__user")
     queryset = factures_en_pause(factures_avec_derniere_relance(queryset), aujourd_hui=aujourd_hui)
-    factures = {f.pk: f for f in queryset.annotate(en_litige=_litige_ouvert())}
+    factures = {f.pk: f for f in factures_en_litige(queryset)}
     return [factures[pk] for pk in ids if pk in factures]
 
 

@@ -39,16 +39,16 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db import connection
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from factures.models import STATUTS_OUVERTS, Nature, Statut, SupportPaiement
+from factures.selectors import part_echue
 from recouvrement.core.errors import TenantScopeError
+from recouvrement.core.sql import en_date, en_decimal, executer
 from recouvrement.tenancy.context import current_organisation_id
 from recouvrement.tenancy.models import Organisation, tranches_par_defaut
 
-CENTIME = Decimal("0.01")
 DIXIEME = Decimal("0.1")
 
 
@@ -165,25 +165,6 @@ def _verifier_scope(organisation: Organisation) -> int:
     return int(organisation.pk)
 
 
-def _decimal(valeur: Any, pas: Decimal = CENTIME) -> Decimal:
-    """A sum as PostgreSQL (Decimal) or SQLite (int or float) returns it, to the cent."""
-    if valeur is None:
-        return Decimal("0").quantize(pas)
-    return Decimal(str(valeur)).quantize(pas)
-
-
-def _date(valeur: Any) -> datetime.date | None:
-    if valeur is None or isinstance(valeur, datetime.date):
-        return valeur
-    return datetime.date.fromisoformat(str(valeur))  # SQLite returns text
-
-
-def _lignes(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return list(cursor.fetchall())
-
-
 def _place(valeurs: Sequence[Any]) -> str:
     return ", ".join(["%s"] * len(valeurs))
 
@@ -234,10 +215,8 @@ class SyntheseEncours:
 
     @property
     def part_echue(self) -> Decimal | None:
-        """Overdue over outstanding, in percent (as ``SituationClient.part_echue``)."""
-        if self.encours <= 0:
-            return None
-        return (self.echu / self.encours * 100).quantize(Decimal("1"))
+        """Overdue over outstanding, in percent (as on the client sheet)."""
+        return part_echue(echu=self.echu, encours=self.encours)
 
     @property
     def balance_max(self) -> Decimal:
@@ -332,22 +311,22 @@ ORDER BY rang
 """  # noqa: S608  (fragments are ours; every value is a parameter)
     params: list[Any] = [tenant_id, *statuts, facture, aujourd_hui, tenant_id, *statuts, *params_totaux]
     params += [facture, tenant_id, *statuts, tenant_id, clients_limite]
-    lignes = _lignes(sql, params)
+    lignes = executer(sql, params)
     premiere_ligne, clients = lignes[0], lignes[1:]
     valeurs: dict[str, Any] = dict(zip(noms, premiere_ligne[8:], strict=True))
     balance = [
-        MontantTranche(tranche=tranche, montant=_decimal(valeurs[f"t{i}"]), factures=int(valeurs[f"nt{i}"] or 0))
+        MontantTranche(tranche=tranche, montant=en_decimal(valeurs[f"t{i}"]), factures=int(valeurs[f"nt{i}"] or 0))
         for i, tranche in enumerate(liste_tranches)
     ]
     en_retard = []
     for _rang, client_id, raison_sociale, encours, echu, n_echu, plus_ancienne_brute, *_reste in clients:
-        plus_ancienne = _date(plus_ancienne_brute)
+        plus_ancienne = en_date(plus_ancienne_brute)
         en_retard.append(
             ClientEnRetard(
                 client_id=int(client_id),
                 raison_sociale=str(raison_sociale),
-                echu=_decimal(echu),
-                encours=_decimal(encours),
+                echu=en_decimal(echu),
+                encours=en_decimal(encours),
                 factures_echues=int(n_echu or 0),
                 plus_ancienne_echeance=plus_ancienne,
                 jours_retard_max=(aujourd_hui - plus_ancienne).days if plus_ancienne else 0,
@@ -355,14 +334,14 @@ ORDER BY rang
         )
     return SyntheseEncours(
         aujourd_hui=aujourd_hui,
-        du_factures=_decimal(valeurs["du"]),
-        credit_avoirs=_decimal(valeurs["credit"]),
-        echu=_decimal(valeurs["echu"]),
+        du_factures=en_decimal(valeurs["du"]),
+        credit_avoirs=en_decimal(valeurs["credit"]),
+        echu=en_decimal(valeurs["echu"]),
         factures_ouvertes=int(valeurs["n"] or 0),
         factures_echues=int(valeurs["n_echu"] or 0),
         avoirs_ouverts=int(valeurs["n_avoirs"] or 0),
         balance=balance,
-        affacturees_echues=_decimal(valeurs["aff"]),
+        affacturees_echues=en_decimal(valeurs["aff"]),
         affacturees_echues_nombre=int(valeurs["n_aff"] or 0),
         clients_en_retard_nombre=int(premiere_ligne[7] or 0),
         clients_en_retard=en_retard,
@@ -528,19 +507,19 @@ ORDER BY rang
         *calendrier,
         mois_courant,
     ]
-    lignes = _lignes(sql, params)
+    lignes = executer(sql, params)
     resultat = []
     encaisse = Decimal("0.00")
     for rang, montant, dso, ventes_horizon, encaisse_brut in lignes:
-        encours = _decimal(montant)
+        encours = en_decimal(montant)
         resultat.append(
             PointDso(
                 jour=points[int(rang)],
                 encours=encours,
-                dso=_decimal(dso, DIXIEME),
-                plafonne=encours > _decimal(ventes_horizon),
+                dso=en_decimal(dso, DIXIEME),
+                plafonne=encours > en_decimal(ventes_horizon),
                 fin_de_mois=int(rang) < len(points) - 1,
             )
         )
-        encaisse = _decimal(encaisse_brut)
+        encaisse = en_decimal(encaisse_brut)
     return HistoriqueDso(points=resultat, encaisse_mois=encaisse, horizon_mois=horizon_mois)

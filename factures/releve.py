@@ -21,7 +21,13 @@ from clients.models import Client
 from factures.models import STATUTS_OUVERTS, Facture, Nature, Paiement, SupportPaiement
 from recouvrement.core.formats import iban_lisible
 from recouvrement.tenancy.models import Organisation
-from relances.courriers import LONGUEUR_EXTRAIT_CLAUSE, date_longue, document_pdf, logo_data_uri
+from relances.courriers import (
+    LONGUEUR_EXTRAIT_CLAUSE,
+    date_longue,
+    document_pdf,
+    facture_pour_courrier,
+    logo_data_uri,
+)
 
 TEMPLATE = "pdf/releve.html"
 ZERO = Decimal("0.00")
@@ -41,13 +47,8 @@ def releve_html(*, organisation: Organisation, client: Client, au: datetime.date
     affactureurs: set[str] = set()
     for piece in pieces:
         ligne = {
-            "numero": piece.numero,
-            "date_emission": piece.date_emission,
-            "date_echeance": piece.date_echeance,
-            "montant_ttc": piece.montant_ttc,
+            **facture_pour_courrier(piece, au=au),
             "regle": piece.montant_ttc - piece.reste_du,
-            "reste_du": piece.reste_du,
-            "jours_retard": piece.jours_de_retard(au),
             "affactureur": piece.affactureur if piece.support_paiement == SupportPaiement.AFFACTURAGE else "",
         }
         if piece.nature == Nature.AVOIR:

@@ -9,25 +9,20 @@ from decimal import Decimal
 from django.db.models import (
     Avg,
     Count,
-    DecimalField,
     DurationField,
     ExpressionWrapper,
     F,
-    OuterRef,
     Q,
     QuerySet,
-    Subquery,
     Sum,
-    Value,
 )
 from django.db.models.functions import Coalesce, TruncMonth
 
 from clients.models import Client
 from clients.selectors import client_queryset
 from factures.models import STATUTS_OUVERTS, Facture, Lettrage, Nature, Paiement
+from recouvrement.core.sql import ZERO
 from recouvrement.tenancy.models import Membre
-
-ZERO = Value(Decimal("0.00"), output_field=DecimalField(max_digits=14, decimal_places=2))
 
 
 def facture_queryset(*, membre: Membre) -> QuerySet[Facture]:
@@ -56,43 +51,11 @@ def facture_list(
     return queryset.order_by("date_echeance", "pk")
 
 
-def _somme_ouverte(condition: Q) -> Subquery:
-    """Sum of ``reste_du`` of the client's open pieces matching ``condition``, as a subquery."""
-    pieces = (
-        Facture.objects.filter(client=OuterRef("pk"), statut__in=STATUTS_OUVERTS)
-        .filter(condition)
-        .order_by()
-        .values("client")
-        .annotate(total=Sum("reste_du"))
-        .values("total")
-    )
-    return Subquery(pieces, output_field=DecimalField(max_digits=14, decimal_places=2))
-
-
-def clients_avec_encours(queryset: QuerySet[Client], *, aujourd_hui: datetime.date) -> QuerySet[Client]:
-    """Annotate ``encours`` (open invoices minus unused credit notes) and ``echu`` (overdue part).
-
-    One query whatever the number of clients: correlated subqueries on the
-    ``(tenant_id, client_id, date_echeance)`` index.
-    """
-    factures = Q(nature=Nature.FACTURE)
-    return queryset.annotate(
-        du_factures=Coalesce(_somme_ouverte(factures), ZERO),
-        credit_avoirs=Coalesce(_somme_ouverte(Q(nature=Nature.AVOIR)), ZERO),
-        echu=Coalesce(_somme_ouverte(factures & Q(date_echeance__lt=aujourd_hui)), ZERO),
-    ).annotate(encours=F("du_factures") - F("credit_avoirs"))
-
-
-def clients_avec_encours_liste(clients: list[Client], *, aujourd_hui: datetime.date) -> list[Client]:
-    """The same annotations for a given list of clients (a page), in the same order. One query."""
-    annotes = {
-        c.pk: c
-        for c in clients_avec_encours(
-            Client.objects.filter(pk__in=[c.pk for c in clients]).select_related("commercial__user"),
-            aujourd_hui=aujourd_hui,
-        )
-    }
-    return [annotes[c.pk] for c in clients if c.pk in annotes]
+def part_echue(*, echu: Decimal, encours: Decimal) -> Decimal | None:
+    """Overdue over outstanding, in whole percent; None when nothing is outstanding."""
+    if encours <= 0:
+        return None
+    return (echu / encours * 100).quantize(Decimal("1"))
 
 
 @dataclass(frozen=True)
@@ -106,9 +69,7 @@ class SituationClient:
 
     @property
     def part_echue(self) -> Decimal | None:
-        if self.encours <= 0:
-            return None
-        return (self.echu / self.encours * 100).quantize(Decimal("1"))
+        return part_echue(echu=self.echu, encours=self.encours)
 
     @property
     def depasse_plafond(self) -> bool:

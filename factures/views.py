@@ -30,8 +30,6 @@ from relances.forms import PauseForm
 from relances.selectors import pause_list, relance_list
 from relances.services import masse
 
-PAR_PAGE = 50
-
 
 def access_facture(request: MembreRequest, facture_id: int) -> Facture:
     """The invoice if the member may see it; 404 alike for missing and not visible."""
@@ -58,19 +56,18 @@ def facture_liste(request: MembreRequest) -> HttpResponse:
         numero=request.GET.get("page"),
     )
     parametres = filtres.parametres()
+    requete = urlencode(parametres)
     client_filtre = None
     if filtres.client is not None:
         client_filtre = client_queryset(membre=request.membre).filter(pk=filtres.client).first()
-    peut_agir = peut_gerer_creances(request.membre)
     context = {
         "page": page,
         "form": form,
         "filtres": filtres,
         "client_filtre": client_filtre,
-        "requete": urlencode(parametres),
+        "requete": requete,
         "tri": liens_de_tri(parametres, filtres.tri, COLONNES_TRIABLES),
-        "action_form": ActionMasseForm(initial={"filtres": urlencode(parametres)}) if peut_agir else None,
-        "peut_agir": peut_agir,
+        "action_form": ActionMasseForm(initial={"filtres": requete}) if peut_gerer_creances(request.membre) else None,
         "aujourd_hui": aujourd_hui,
     }
     return render(request, "factures/liste.html", context)

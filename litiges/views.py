@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from clients.selectors import client_queryset
+from clients.views import access_client
 from litiges import selectors, services
 from litiges.forms import LitigeForm, LitigeStatutForm
 from litiges.models import Litige
@@ -38,7 +39,7 @@ def litige_liste(request: MembreRequest) -> HttpResponse:
 @role_requis(peut_ecrire)
 def litige_ouvrir(request: MembreRequest, client_id: int) -> HttpResponse:
     """Open a dispute: commercials may too (on their clients); dunning stops on the chosen invoices only."""
-    client = get_object_or_404(client_queryset(membre=request.membre), pk=client_id)
+    client = access_client(request, client_id)
     initial = {"factures": request.GET.getlist("facture"), "responsable": request.membre}
     form = LitigeForm(request.POST or None, client=client, initial=initial)
     if request.method == "POST" and form.is_valid():

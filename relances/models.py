@@ -29,6 +29,10 @@ class Canal(models.TextChoices):
     TACHE = "tache", _("Tâche manuelle")
 
 
+# The channels whose steps have a written message (a template per language).
+CANAUX_REDIGES = (Canal.EMAIL, Canal.COURRIER)
+
+
 class Ton(models.TextChoices):
     COURTOIS = "courtois", _("Courtois (préventif)")
     AIMABLE = "aimable", _("Rappel aimable")
@@ -202,6 +206,11 @@ class Etape(TenantModel):
     def est_preventive(self) -> bool:
         return self.decalage_jours < 0
 
+    @property
+    def a_un_message(self) -> bool:
+        """Whether the step sends a written message, edited per language (``CANAUX_REDIGES``)."""
+        return self.canal in CANAUX_REDIGES
+
 
 class ModeleMessage(TenantModel):
     """The subject and body of a step in one language (Django template syntax, restricted context)."""
@@ -314,6 +323,11 @@ class MotifPause(models.TextChoices):
     CONTENTIEUX = "contentieux", _("Contentieux")
 
 
+# The pauses a credit manager may lift by hand; the others (a dispute, a payment plan,
+# litigation) end with what created them.
+MOTIFS_LEVABLES_A_LA_MAIN = (MotifPause.MANUELLE, MotifPause.PROMESSE)
+
+
 class Pause(TenantModel):
     """Dunning stops for an invoice or a whole client while a pause is active.
 
@@ -359,6 +373,11 @@ class Pause(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.get_motif_display()} ({self.facture or self.client})"
+
+    @property
+    def levable_a_la_main(self) -> bool:
+        """Whether a credit manager may lift it (``MOTIFS_LEVABLES_A_LA_MAIN``)."""
+        return self.motif in MOTIFS_LEVABLES_A_LA_MAIN
 
 
 class StatutEnvoi(models.TextChoices):

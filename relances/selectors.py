@@ -87,11 +87,16 @@ def tache_list(
     return queryset.order_by("echeance", "pk")
 
 
+def pauses_actives(*, aujourd_hui: datetime.date) -> QuerySet[Pause]:
+    """Pauses in force on ``aujourd_hui`` (not lifted, not expired)."""
+    return Pause.objects.filter(levee_le__isnull=True).filter(Q(jusqu_au__isnull=True) | Q(jusqu_au__gte=aujourd_hui))
+
+
 def pause_list(*, client: Client, aujourd_hui: datetime.date) -> QuerySet[Pause]:
     """The active pauses of a client and of its invoices."""
     return (
-        Pause.objects.filter(Q(client=client) | Q(facture__client=client), levee_le__isnull=True)
-        .filter(Q(jusqu_au__isnull=True) | Q(jusqu_au__gte=aujourd_hui))
+        pauses_actives(aujourd_hui=aujourd_hui)
+        .filter(Q(client=client) | Q(facture__client=client))
         .select_related("facture")
         .order_by("-created_at")
     )
@@ -104,9 +109,7 @@ def relance_list(*, facture: Facture) -> QuerySet[Relance]:
 
 def factures_en_pause(queryset: QuerySet[Facture], *, aujourd_hui: datetime.date) -> QuerySet[Facture]:
     """Annotate ``en_pause``: dunning is paused today on the invoice or on its whole client."""
-    actives = Pause.objects.filter(levee_le__isnull=True).filter(
-        Q(jusqu_au__isnull=True) | Q(jusqu_au__gte=aujourd_hui)
-    )
+    actives = pauses_actives(aujourd_hui=aujourd_hui)
     return queryset.annotate(
         en_pause=Exists(actives.filter(facture=OuterRef("pk"))) | Exists(actives.filter(client=OuterRef("client_id")))
     )

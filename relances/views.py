@@ -84,24 +84,21 @@ def envoi_modifier(request: MembreRequest, envoi_id: int) -> HttpResponse:
     sujet, corps = envoi_edition.envoi_modele_initial(envoi=envoi)
     form = ModeleForm(request.POST or None, initial={"sujet": sujet, "corps": corps})
     apercu = None
-    if request.method == "POST" and form.is_valid() and request.POST.get("action") == "apercu":
-        try:  # the preview without JavaScript
-            apercu = envoi_edition.envoi_apercu(envoi=envoi, jour=timezone.localdate(), **form.cleaned_data)
-        except ValidationError as error:
-            add_error_from(form, error)
-    elif request.method == "POST" and form.is_valid():
+    if request.method == "POST" and form.is_valid():
         try:
-            envoi_edition.envoi_modifier(
-                envoi=envoi, jour=timezone.localdate(), auteur=request.user, **form.cleaned_data
-            )
+            if request.POST.get("action") == "apercu":  # the preview without JavaScript
+                apercu = envoi_edition.envoi_apercu(envoi=envoi, jour=timezone.localdate(), **form.cleaned_data)
+            else:
+                envoi_edition.envoi_modifier(
+                    envoi=envoi, jour=timezone.localdate(), auteur=request.user, **form.cleaned_data
+                )
+                messages.success(request, _("Message modifié : validez la relance pour l'envoyer tel quel."))
+                return redirect("relances:envoi", envoi_id=envoi.pk)
         except ApplicationError as error:
             messages.error(request, error.message)
             return redirect("relances:envoi", envoi_id=envoi.pk)
         except ValidationError as error:
             add_error_from(form, error)
-        else:
-            messages.success(request, _("Message modifié : validez la relance pour l'envoyer tel quel."))
-            return redirect("relances:envoi", envoi_id=envoi.pk)
     context = {"envoi": envoi, "form": form, "apercu": apercu, "variables": VARIABLES}
     return render(request, "relances/envoi_modifier.html", context)
 

@@ -7,8 +7,6 @@ Every change takes effect at the next planning, which reads them afresh.
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
@@ -20,6 +18,7 @@ from django.views.decorators.http import require_POST
 
 from clients.models import Categorie, Client
 from clients.selectors import client_queryset
+from clients.views import access_client
 from recouvrement.core.errors import ApplicationError
 from recouvrement.core.formats import montant_texte
 from recouvrement.tenancy.decorators import role_requis
@@ -243,11 +242,9 @@ def etape_supprimer(request: MembreRequest, etape_id: int) -> HttpResponse:
     return redirect("relances:scenario", scenario_id=etape.scenario_id)
 
 
-def _client_apercu(request: MembreRequest, valeur: Any) -> Client | None:
+def _client_apercu(request: MembreRequest, valeur: int | None) -> Client | None:
     """The real client chosen for the preview, among those the member may see (404 otherwise)."""
-    if not valeur:
-        return None
-    return get_object_or_404(client_queryset(membre=request.membre), pk=valeur)
+    return access_client(request, valeur) if valeur else None
 
 
 def _clients_apercu(request: MembreRequest) -> list[tuple[int, str]]:

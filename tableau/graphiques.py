@@ -7,8 +7,8 @@ SVG's user units (its ``viewBox``); the SVG scales to its container.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 LARGEUR = 640
@@ -80,70 +80,58 @@ def graduations(maximum: Decimal, *, nombre: int = 4) -> list[Decimal]:
     return ticks
 
 
-def _echelle(ticks: list[Decimal], haut: float, bas: float) -> tuple[Decimal, float]:
-    sommet = ticks[-1] if ticks[-1] > 0 else Decimal(1)
-    return sommet, bas - haut
+def _repere(maximum: Decimal, *, largeur: int, hauteur: int) -> tuple[Graphique, Callable[[Decimal], float]]:
+    """A chart with no bar nor point yet, its ticks from 0 to at least ``maximum``; and
+    the ``y`` of a value (negative values at zero, values over the top tick at the top)."""
+    haut, bas = MARGE_HAUT, hauteur - MARGE_BAS
+    ticks = graduations(maximum)
+    sommet = ticks[-1]  # above zero, whatever the maximum
 
+    def y(valeur: Decimal) -> float:
+        return bas - min(float(max(valeur, Decimal(0)) / sommet), 1.0) * (bas - haut)
 
-def _y(valeur: Decimal, sommet: Decimal, hauteur_utile: float, bas: float) -> float:
-    proportion = float(max(valeur, Decimal(0)) / sommet)
-    return bas - min(proportion, 1.0) * hauteur_utile
+    graphique = Graphique(
+        largeur=largeur,
+        hauteur=hauteur,
+        gauche=MARGE_GAUCHE,
+        droite=largeur - MARGE_DROITE,
+        haut=haut,
+        bas=bas,
+        graduations=[Graduation(valeur=t, y=y(t)) for t in ticks],
+        barres=[],
+        points=[],
+    )
+    return graphique, y
 
 
 def barres(valeurs: Sequence[tuple[str, Decimal, str]], *, largeur: int = LARGEUR, hauteur: int = HAUTEUR) -> Graphique:
     """A bar chart of ``(label, value, url)``; negative values are drawn as zero."""
-    gauche, droite = MARGE_GAUCHE, largeur - MARGE_DROITE
-    haut, bas = MARGE_HAUT, hauteur - MARGE_BAS
-    ticks = graduations(max((v for _l, v, _u in valeurs), default=Decimal(0)))
-    sommet, hauteur_utile = _echelle(ticks, haut, bas)
-    pas = (droite - gauche) / max(len(valeurs), 1)
+    graphique, y = _repere(max((v for _l, v, _u in valeurs), default=Decimal(0)), largeur=largeur, hauteur=hauteur)
+    pas = (graphique.droite - graphique.gauche) / max(len(valeurs), 1)
     largeur_barre = pas * 0.62
     resultat = []
     for i, (libelle, valeur, url) in enumerate(valeurs):
-        y = _y(valeur, sommet, hauteur_utile, bas)
+        sommet = y(valeur)
         resultat.append(
             Barre(
                 libelle=libelle,
                 valeur=valeur,
                 url=url,
-                x=gauche + i * pas + (pas - largeur_barre) / 2,
-                y=y,
+                x=graphique.gauche + i * pas + (pas - largeur_barre) / 2,
+                y=sommet,
                 largeur=largeur_barre,
-                hauteur=bas - y,
+                hauteur=graphique.bas - sommet,
             )
         )
-    return Graphique(
-        largeur=largeur,
-        hauteur=hauteur,
-        gauche=gauche,
-        droite=droite,
-        haut=haut,
-        bas=bas,
-        graduations=[Graduation(valeur=t, y=_y(t, sommet, hauteur_utile, bas)) for t in ticks],
-        barres=resultat,
-        points=[],
-    )
+    return replace(graphique, barres=resultat)
 
 
 def courbe(valeurs: Sequence[tuple[str, Decimal]], *, largeur: int = LARGEUR, hauteur: int = HAUTEUR) -> Graphique:
     """A line chart of ``(label, value)``, evenly spaced from left to right."""
-    gauche, droite = MARGE_GAUCHE, largeur - MARGE_DROITE
-    haut, bas = MARGE_HAUT, hauteur - MARGE_BAS
-    ticks = graduations(max((v for _l, v in valeurs), default=Decimal(0)))
-    sommet, hauteur_utile = _echelle(ticks, haut, bas)
-    pas = (droite - gauche) / max(len(valeurs) - 1, 1)
+    graphique, y = _repere(max((v for _l, v in valeurs), default=Decimal(0)), largeur=largeur, hauteur=hauteur)
+    pas = (graphique.droite - graphique.gauche) / max(len(valeurs) - 1, 1)
     points = [
-        Point(libelle=libelle, valeur=valeur, x=gauche + i * pas, y=_y(valeur, sommet, hauteur_utile, bas))
+        Point(libelle=libelle, valeur=valeur, x=graphique.gauche + i * pas, y=y(valeur))
         for i, (libelle, valeur) in enumerate(valeurs)
     ]
-    return Graphique(
-        largeur=largeur,
-        hauteur=hauteur,
-        gauche=gauche,
-        droite=droite,
-        haut=haut,
-        bas=bas,
-        graduations=[Graduation(valeur=t, y=_y(t, sommet, hauteur_utile, bas)) for t in ticks],
-        barres=[],
-        points=points,
-    )
+    return replace(graphique, points=points)

@@ -9,11 +9,12 @@ import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, DecimalField, Exists, OuterRef, Q, Subquery, Sum, Value, Window
+from django.db.models import Count, DecimalField, Exists, OuterRef, Q, Subquery, Sum, Window
 from django.db.models.functions import Coalesce
 
 from factures.models import STATUTS_OUVERTS, Facture, Nature
 from litiges.models import STATUTS_LITIGE_ACTIFS, LigneLitige, Litige
+from recouvrement.core.sql import ZERO
 from relances.models import (
     Canal,
     Envoi,
@@ -32,7 +33,6 @@ from relances.models import (
 # the dunning has resumed on its own.
 FENETRE_JOURS = 30
 APERCU = 5
-ZERO = Value(Decimal("0.00"), output_field=DecimalField(max_digits=14, decimal_places=2))
 
 
 @dataclass(frozen=True)

@@ -7,16 +7,20 @@ security policies are exercised by every test, not only by the isolation ones.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
 from django.db import connection
 from django.test import Client as HttpClient
+from django.test.utils import CaptureQueriesContext
 
+from recouvrement.celery import app
 from recouvrement.tenancy.context import organisation_scope, unscoped
 from recouvrement.tenancy.models import Membre, Organisation, Role, User
 from tests.factories import MembreFactory, OrganisationFactory, UserFactory
+from tests.smtp import ServeurSMTP
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -83,3 +87,29 @@ def scope_a(tenant_a: Tenant) -> Iterator[Tenant]:
 def platform() -> Iterator[None]:
     with unscoped(reason="tests"):
         yield
+
+
+@pytest.fixture
+def smtp(settings) -> Iterator[ServeurSMTP]:
+    """A real SMTP server on loopback, which this process's mailers send to."""
+    with ServeurSMTP() as serveur:
+        settings.MAILERS = serveur.mailers
+        yield serveur
+
+
+@pytest.fixture
+def file_isolee() -> Iterator[str]:
+    """A queue of our own on the shared Redis, for the worker a test starts: nothing of another run is consumed."""
+    nom = f"e2e-{uuid.uuid4().hex[:8]}"
+    avant = app.conf.task_default_queue
+    app.conf.task_default_queue = nom
+    yield nom
+    app.conf.task_default_queue = avant
+
+
+def compter_requetes(client: HttpClient, url: str, parametres: dict | None = None) -> int:
+    """The SQL queries of ``client.get(url, parametres)``, which must answer 200."""
+    with CaptureQueriesContext(connection) as requetes:
+        response = client.get(url, parametres)
+    assert response.status_code == 200
+    return len(requetes)

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import datetime
 import itertools
 import re
 from typing import Any
@@ -13,9 +12,6 @@ from django.utils.translation import gettext_lazy as _
 from recouvrement.core.validators import normaliser_bic, normaliser_iban, normaliser_siren, valider_siren
 from recouvrement.tenancy.models import Membre, Organisation, Role
 from recouvrement.tenancy.services import ORGANISATION_FIELDS
-from relances.models import ParametresRelance
-
-HEURE_MIN, HEURE_MAX = datetime.time(7), datetime.time(20)
 
 
 class ConnexionForm(AuthenticationForm):
@@ -131,82 +127,6 @@ class OrganisationForm(forms.ModelForm):
 
     def clean_bic(self) -> str:
         return normaliser_bic(self.cleaned_data["bic"])
-
-
-class MembreChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj: Any) -> str:
-        return str(obj.user.get_full_name() or obj.user.email)
-
-
-class ParametresRelanceForm(forms.ModelForm):
-    """The dunning settings of the organisation (``relances.ParametresRelance``)."""
-
-    charge_par_defaut = MembreChoiceField(
-        label=_("Chargé de recouvrement par défaut"),
-        queryset=Membre.objects.none(),
-        required=False,
-        help_text=_("Reçoit les réponses (Reply-To) et les tâches quand le client n'a pas de chargé attitré."),
-    )
-
-    heure_envoi = forms.TimeField(
-        label=_("Heure d'envoi des relances"),
-        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
-        help_text=_("Heure locale (fuseau de l'organisation), entre 7 h et 20 h, les jours ouvrés."),
-        error_messages={"invalid": _("Saisissez une heure, par exemple 09:00.")},
-    )
-    taux_contractuel = forms.DecimalField(
-        label=_("Taux contractuel des pénalités (% par an)"),
-        required=False,
-        max_digits=6,
-        decimal_places=3,
-        min_value=0,
-        localize=True,
-        widget=forms.TextInput(attrs={"inputmode": "decimal"}),
-        help_text=_("Vide : taux de refinancement de la BCE majoré de 10 points. Au moins 3 fois le taux légal."),
-    )
-    indemnite_forfaitaire = forms.DecimalField(
-        label=_("Indemnité forfaitaire de recouvrement (€ par facture)"),
-        max_digits=8,
-        decimal_places=2,
-        min_value=40,
-        localize=True,
-        widget=forms.TextInput(attrs={"inputmode": "decimal"}),
-        help_text=_("40 € au minimum (art. D441-5 du Code de commerce)."),
-    )
-
-    class Meta:
-        model = ParametresRelance
-        fields = [
-            "heure_envoi",
-            "calendrier",
-            "taux_contractuel",
-            "indemnite_forfaitaire",
-            "delai_grace_promesse_jours",
-            "charge_par_defaut",
-        ]
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        champ = self.fields["charge_par_defaut"]
-        assert isinstance(champ, forms.ModelChoiceField)
-        champ.queryset = (
-            Membre.objects.filter(actif=True, role__in=(Role.ADMIN, Role.CHARGE, Role.DAF))
-            .select_related("user")
-            .order_by("user__last_name", "user__email")
-        )
-        self.fields["delai_grace_promesse_jours"].widget.attrs["max"] = 60
-
-    def clean_heure_envoi(self) -> datetime.time:
-        heure: datetime.time = self.cleaned_data["heure_envoi"]
-        if not HEURE_MIN <= heure <= HEURE_MAX:
-            raise forms.ValidationError(_("Choisissez une heure entre 7 h et 20 h : les relances partent en journée."))
-        return heure.replace(second=0, microsecond=0)
-
-    def clean_delai_grace_promesse_jours(self) -> int:
-        jours: int = self.cleaned_data["delai_grace_promesse_jours"]
-        if jours > 60:
-            raise forms.ValidationError(_("60 jours au plus."))
-        return jours
 
 
 class InvitationForm(forms.Form):

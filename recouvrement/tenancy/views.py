@@ -26,7 +26,6 @@ from recouvrement.tenancy.forms import (
     InvitationForm,
     MembreForm,
     OrganisationForm,
-    ParametresRelanceForm,
     add_error_from,
 )
 from recouvrement.tenancy.http import MembreRequest, TenantRequest
@@ -120,6 +119,7 @@ def changer_organisation(request: TenantRequest) -> HttpResponse:
 @role_requis(peut_administrer)
 def parametres(request: MembreRequest) -> HttpResponse:
     """One page, one form, in sections: the organisation's profile and its dunning settings."""
+    from relances.forms import ParametresRelanceForm
     from relances.services.parametres import PARAMETRES_FIELDS, parametres_get, parametres_update
 
     organisation = request.organisation

@@ -48,6 +48,7 @@ from recouvrement.tenancy.models import Membre, Organisation, Role
 from relances import error_codes
 from relances.events import TypeEvenementRelance
 from relances.models import (
+    CANAUX_REDIGES,
     CHAMP_DU_ROLE_CONTACT,
     Canal,
     Envoi,
@@ -63,6 +64,7 @@ from relances.models import (
     TypeTache,
 )
 from relances.penalites import Penalites
+from relances.selectors import pauses_actives
 from relances.services.parametres import parametres_get
 
 logger = logging.getLogger(__name__)
@@ -166,7 +168,7 @@ def _signataire(charge: Membre | None, organisation: Organisation) -> dict[str, 
     }
 
 
-def _relances_valides(envoi: Envoi, jour: datetime.date) -> list[Relance]:
+def relances_valides(envoi: Envoi, jour: datetime.date) -> list[Relance]:
     """The reminders of the send that still make sense now (``_relances_valides_lot``)."""
     return _relances_valides_lot([envoi], jour).get(envoi.pk, [])
 
@@ -179,8 +181,6 @@ def _relances_valides_lot(envois: list[Envoi], jour: datetime.date) -> dict[int,
     the pauses in force, the cancellation). Sends left with nothing are absent.
     Precondition: the sends are locked, in the transaction of the caller.
     """
-    from relances.services.pauses import pauses_actives
-
     if not envois:
         return {}
     relances = list(
@@ -217,7 +217,12 @@ def _relances_valides_lot(envois: list[Envoi], jour: datetime.date) -> dict[int,
     return valides
 
 
-def _modele(etape: Etape, langue: str) -> ModeleMessage | None:
+def factures_triees(relances: list[Relance]) -> list[Facture]:
+    """The invoices of a send's reminders, in the order its message lists them."""
+    return sorted((r.facture for r in relances), key=lambda f: (f.date_echeance, f.numero))
+
+
+def etape_modele(etape: Etape, langue: str) -> ModeleMessage | None:
     modeles = {m.langue: m for m in etape.modeles.all()}
     return modeles.get(langue) or modeles.get("fr") or next(iter(modeles.values()), None)
 
@@ -234,15 +239,13 @@ def _penalites(factures: list[Facture], jour: datetime.date) -> Any:
     )
 
 
-def _rendre(
+def envoi_rendre(
     envoi: Envoi, relances: list[Relance], jour: datetime.date, modele: ModeleMessage | None = None
 ) -> tuple[Destinataires, list[Facture]]:
     """Render the message and, for a letter, the PDF; store them on the send (first attempt only).
 
     ``modele``: a subject and body edited for this send only (``envoi_modifier``), else the step's."""
-    organisation = Organisation.objects.get(pk=envoi.tenant_id)
-    client = Client.objects.select_related("commercial__user", "chef_projet__user").get(pk=envoi.client_id)
-    etape = Etape.objects.select_related("scenario").prefetch_related("modeles").get(pk=envoi.etape_id)
+    organisation, client, etape = _envoi_charger(envoi)
     resultat = _contenu_rendre(
         envoi,
         relances,
@@ -255,6 +258,33 @@ def _rendre(
     )
     envoi.save(update_fields=["sujet", "corps_texte", "corps_html", "destinataires", "courrier_pdf", "courrier_html"])
     return resultat
+
+
+def _envoi_charger(envoi: Envoi) -> tuple[Organisation, Client, Etape]:
+    """What rendering one send reads: its organisation, its client (sales rep, project
+    manager) and its step (scenario, templates)."""
+    organisation = Organisation.objects.get(pk=envoi.tenant_id)
+    client = Client.objects.select_related("commercial__user", "chef_projet__user").get(pk=envoi.client_id)
+    etape = Etape.objects.select_related("scenario").prefetch_related("modeles").get(pk=envoi.etape_id)
+    return organisation, client, etape
+
+
+def envoi_contexte(*, envoi: Envoi, factures: list[Facture], jour: datetime.date) -> dict[str, Any]:
+    """What the templates of ``envoi`` see for ``factures`` on ``jour`` (``contexte_message``),
+    its recipients resolved as at send time. Reads only. Call in the send's language."""
+    organisation, client, etape = _envoi_charger(envoi)
+    charge = charge_du_client(client)
+    contexte, _penalites = contexte_message(
+        envoi=envoi,
+        etape=etape,
+        organisation=organisation,
+        client=client,
+        charge=charge,
+        destinataires=destinataires_resoudre(etape=etape, client=client, charge=charge),
+        factures=factures,
+        jour=jour,
+    )
+    return contexte
 
 
 def contexte_message(
@@ -313,8 +343,8 @@ def _contenu_rendre(
     from relances.gabarits import gabarit_rendre
 
     destinataires = destinataires_resoudre(etape=etape, client=client, charge=charge, membres_daf=membres_daf)
-    factures = sorted((r.facture for r in relances), key=lambda f: (f.date_echeance, f.numero))
-    modele = modele or _modele(etape, envoi.langue)
+    factures = factures_triees(relances)
+    modele = modele or etape_modele(etape, envoi.langue)
     if modele is None:
         raise ApplicationError(
             _("L'étape « %(etape)s » n'a pas de modèle de message.") % {"etape": etape.nom},
@@ -495,16 +525,16 @@ def envoi_executer(*, envoi_id: int, jour: datetime.date) -> Envoi:
         if not _tentative_ouvrir(envoi):
             return envoi
         envoi.save(update_fields=["statut", "en_cours_depuis", "tentatives"])
-        relances = _relances_valides(envoi, jour)
+        relances = relances_valides(envoi, jour)
         if not relances:
             envoi.statut = StatutEnvoi.ANNULE
             envoi.erreur = _("Plus rien à relancer : factures réglées, en pause ou échues pour un préventif.")
             envoi.save(update_fields=["statut", "erreur"])
             return envoi
         etape = Etape.objects.get(pk=envoi.etape_id)
-        if not envoi.sujet and envoi.canal in (Canal.EMAIL, Canal.COURRIER):
+        if not envoi.sujet and envoi.canal in CANAUX_REDIGES:
             try:
-                _rendre(envoi, relances, jour)
+                envoi_rendre(envoi, relances, jour)
             except ApplicationError as error:
                 # A missing template or reference rate: no point retrying until someone fixes it.
                 erreur = error.message
@@ -512,7 +542,7 @@ def envoi_executer(*, envoi_id: int, jour: datetime.date) -> Envoi:
                 erreur = ""
             if erreur:
                 return _echec(envoi, erreur)
-        factures = sorted((r.facture for r in relances), key=lambda f: (f.date_echeance, f.numero))
+        factures = factures_triees(relances)
     # The send happens outside any transaction: nothing is held open during the ESP call.
     organisation = Organisation.objects.get(pk=envoi.tenant_id)
     message_id = ""
@@ -693,7 +723,7 @@ def envois_executer(*, envoi_ids: list[int], jour: datetime.date) -> LotEnvoye:
                 continue
             relances = valides[envoi.pk]
             etape = lot.etapes[envoi.etape_id]
-            factures = sorted((r.facture for r in relances), key=lambda f: (f.date_echeance, f.numero))
+            factures = factures_triees(relances)
             try:
                 message_id = _remettre(
                     _message(envoi, lot.organisation, factures, joindre=etape.joindre_factures), connexion

@@ -18,23 +18,12 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from clients.events import evenement_record
-from clients.models import Client
 from recouvrement.core.errors import ApplicationError
-from recouvrement.tenancy.models import Organisation
 from relances import error_codes
 from relances.events import TypeEvenementRelance
 from relances.gabarits import MessageRendu, gabarit_rendre, gabarit_valider
-from relances.models import Canal, Envoi, Etape, ModeleMessage, StatutEnvoi
-from relances.services.envoi import (
-    _modele,
-    _relances_valides,
-    _rendre,
-    charge_du_client,
-    contexte_message,
-    destinataires_resoudre,
-)
-
-CANAUX_REDIGES = (Canal.EMAIL, Canal.COURRIER)
+from relances.models import CANAUX_REDIGES, Envoi, Etape, ModeleMessage, Relance, StatutEnvoi, StatutRelance
+from relances.services.envoi import envoi_contexte, envoi_rendre, etape_modele, factures_triees, relances_valides
 
 
 def envoi_modifiable(envoi: Envoi) -> bool:
@@ -44,7 +33,7 @@ def envoi_modifiable(envoi: Envoi) -> bool:
 def envoi_modele_initial(*, envoi: Envoi) -> tuple[str, str]:
     """The subject and body the editor starts from: the step's template in the send's language."""
     etape = Etape.objects.prefetch_related("modeles").get(pk=envoi.etape_id)
-    modele = _modele(etape, envoi.langue)
+    modele = etape_modele(etape, envoi.langue)
     return (modele.sujet, modele.corps) if modele is not None else ("", "")
 
 
@@ -55,32 +44,10 @@ def envoi_apercu(*, envoi: Envoi, sujet: str, corps: str, jour: datetime.date) -
     template that would be refused. Reads only: the invoices no longer due stay listed
     until the send is saved or sent.
     """
-    from relances.models import Relance, StatutRelance
-
     gabarit_valider(sujet=sujet, corps=corps)
-    organisation = Organisation.objects.get(pk=envoi.tenant_id)
-    client = Client.objects.select_related("commercial__user", "chef_projet__user").get(pk=envoi.client_id)
-    etape = Etape.objects.select_related("scenario").get(pk=envoi.etape_id)
-    charge = charge_du_client(client)
-    destinataires = destinataires_resoudre(etape=etape, client=client, charge=charge)
-    factures = sorted(
-        (
-            r.facture
-            for r in Relance.objects.filter(envoi=envoi, statut=StatutRelance.PLANIFIEE).select_related("facture")
-        ),
-        key=lambda f: (f.date_echeance, f.numero),
-    )
+    relances = list(Relance.objects.filter(envoi=envoi, statut=StatutRelance.PLANIFIEE).select_related("facture"))
     with translation.override(envoi.langue):
-        contexte, _penalites = contexte_message(
-            envoi=envoi,
-            etape=etape,
-            organisation=organisation,
-            client=client,
-            charge=charge,
-            destinataires=destinataires,
-            factures=factures,
-            jour=jour,
-        )
+        contexte = envoi_contexte(envoi=envoi, factures=factures_triees(relances), jour=jour)
         return gabarit_rendre(sujet=sujet, corps=corps, contexte=contexte)
 
 
@@ -102,13 +69,13 @@ def envoi_modifier(*, envoi: Envoi, sujet: str, corps: str, jour: datetime.date,
             code=error_codes.ENVOI_NON_VALIDABLE,
         )
     gabarit_valider(sujet=sujet, corps=corps)
-    relances = _relances_valides(envoi, jour)
+    relances = relances_valides(envoi, jour)
     if not relances:
         raise ApplicationError(
             _("Plus rien à relancer : factures réglées, en pause ou échues pour un préventif."),
             code=error_codes.RIEN_A_RELANCER,
         )
-    _rendre(envoi, relances, jour, modele=ModeleMessage(langue=envoi.langue, sujet=sujet, corps=corps))
+    envoi_rendre(envoi, relances, jour, modele=ModeleMessage(langue=envoi.langue, sujet=sujet, corps=corps))
     evenement_record(
         client=envoi.client,
         type=TypeEvenementRelance.RELANCE_MODIFIEE,

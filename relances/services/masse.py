@@ -23,7 +23,8 @@ from django.utils.translation import gettext as _
 from clients.models import Evenement
 from factures.models import STATUTS_OUVERTS, Facture
 from relances.events import TypeEvenementRelance
-from relances.models import Envoi, MotifPause, Pause, Relance, Scenario, ScenarioImpose, StatutEnvoi, StatutRelance
+from relances.models import MotifPause, Pause, Scenario, ScenarioImpose
+from relances.services.pauses import relances_en_attente_retirer
 
 ORIGINE = "masse"
 # Timeline event of a scenario forced on an invoice (the other types are in relances.events).
@@ -67,19 +68,6 @@ def _evenements(
     )
 
 
-def _retirer_relances_en_attente(facture_ids: list[int]) -> None:
-    """Cancel the planned reminders of these invoices that have not gone yet, and the
-    grouped sends left with nothing to say (three statements)."""
-    pas_parti = Q(envoi__isnull=True) | Q(envoi__statut__in=(StatutEnvoi.A_VALIDER, StatutEnvoi.PRET))
-    relances = Relance.objects.filter(pas_parti, facture_id__in=facture_ids, statut=StatutRelance.PLANIFIEE)
-    envoi_ids = list(relances.exclude(envoi=None).values_list("envoi_id", flat=True).distinct())
-    relances.update(statut=StatutRelance.ANNULEE)
-    if envoi_ids:
-        Envoi.objects.filter(pk__in=envoi_ids, statut__in=(StatutEnvoi.A_VALIDER, StatutEnvoi.PRET)).exclude(
-            Exists(Relance.objects.filter(envoi=OuterRef("pk"), statut=StatutRelance.PLANIFIEE))
-        ).update(statut=StatutEnvoi.ANNULE)
-
-
 @transaction.atomic
 def factures_suspendre(
     *,
@@ -114,7 +102,7 @@ def factures_suspendre(
                 for facture_id, _numero, _client_id in cibles
             ]
         )
-        _retirer_relances_en_attente([c[0] for c in cibles])
+        relances_en_attente_retirer(cible=Q(facture_id__in=[c[0] for c in cibles]))
         jusque = _(" jusqu'au %(date)s") % {"date": jusqu_au.strftime("%d/%m/%Y")} if jusqu_au else ""
         _evenements(
             cibles,

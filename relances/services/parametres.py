@@ -83,6 +83,8 @@ PARAMETRES_FIELDS = (
     "delai_grace_promesse_jours",
     "charge_par_defaut",
 )
+# Who may be the default credit manager (replies and tasks go to them).
+ROLES_CHARGE_PAR_DEFAUT = (Role.ADMIN, Role.CHARGE, Role.DAF)
 
 
 @transaction.atomic
@@ -101,7 +103,7 @@ def parametres_update(**fields: Any) -> ParametresRelance:
     for name, value in fields.items():
         setattr(parametres, name, value)
     charge = parametres.charge_par_defaut
-    if charge is not None and (not charge.actif or charge.role not in (Role.ADMIN, Role.CHARGE, Role.DAF)):
+    if charge is not None and (not charge.actif or charge.role not in ROLES_CHARGE_PAR_DEFAUT):
         raise ValidationError({"charge_par_defaut": _("Choisissez un membre actif qui gère les créances.")})
     parametres.full_clean()
     parametres.save()

@@ -10,7 +10,7 @@ import datetime
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -21,11 +21,6 @@ from recouvrement.core.errors import ApplicationError
 from relances import error_codes
 from relances.events import TypeEvenementRelance
 from relances.models import Envoi, MotifPause, Pause, Relance, StatutEnvoi, StatutRelance
-
-
-def pauses_actives(*, aujourd_hui: datetime.date) -> QuerySet[Pause]:
-    """Pauses in force on ``aujourd_hui`` (not lifted, not expired)."""
-    return Pause.objects.filter(levee_le__isnull=True).filter(Q(jusqu_au__isnull=True) | Q(jusqu_au__gte=aujourd_hui))
 
 
 @transaction.atomic
@@ -53,7 +48,7 @@ def pause_create(
     )
     pause.full_clean()
     pause.save()
-    _retirer_relances_en_attente(facture=facture, client=client)
+    relances_en_attente_retirer(cible=Q(facture=facture) if facture is not None else Q(client=client))
     cible = facture.client if facture is not None else client
     assert cible is not None
     quoi = _("la facture %(numero)s") % {"numero": facture.numero} if facture else _("tout le client")
@@ -100,17 +95,19 @@ def pauses_lever_par_origine(*, origine: str, auteur: Any = None) -> int:
     return len(pauses)
 
 
-def _retirer_relances_en_attente(*, facture: Facture | None, client: Client | None) -> None:
-    """Withdraw the paused invoices from grouped reminders that have not gone yet.
+def relances_en_attente_retirer(*, cible: Q) -> None:
+    """Withdraw the reminders of ``cible`` (a filter on ``Relance``: the paused invoices or
+    client) from grouped sends that have not gone yet.
 
-    Set-based: the reminders are cancelled in one UPDATE; a grouped send left
-    with nothing to say is cancelled too (the others go on for their other invoices).
+    Set-based, whatever the number of invoices (three statements): the reminders are
+    cancelled in one UPDATE; a grouped send left with nothing to say is cancelled too
+    (the others go on for their other invoices).
     """
     pas_parti = Q(envoi__isnull=True) | Q(envoi__statut__in=(StatutEnvoi.A_VALIDER, StatutEnvoi.PRET))
-    relances = Relance.objects.filter(pas_parti, statut=StatutRelance.PLANIFIEE)
-    relances = relances.filter(facture=facture) if facture is not None else relances.filter(client=client)
+    relances = Relance.objects.filter(pas_parti, cible, statut=StatutRelance.PLANIFIEE)
     envoi_ids = set(relances.exclude(envoi=None).values_list("envoi_id", flat=True))
     relances.update(statut=StatutRelance.ANNULEE)
-    Envoi.objects.filter(pk__in=envoi_ids, statut__in=(StatutEnvoi.A_VALIDER, StatutEnvoi.PRET)).exclude(
-        relances__statut=StatutRelance.PLANIFIEE
-    ).update(statut=StatutEnvoi.ANNULE)
+    if envoi_ids:
+        Envoi.objects.filter(pk__in=envoi_ids, statut__in=(StatutEnvoi.A_VALIDER, StatutEnvoi.PRET)).exclude(
+            Exists(Relance.objects.filter(envoi=OuterRef("pk"), statut=StatutRelance.PLANIFIEE))
+        ).update(statut=StatutEnvoi.ANNULE)

@@ -37,6 +37,7 @@ from django.utils.translation import gettext as _
 
 from factures.models import STATUTS_OUVERTS, Nature
 from recouvrement.core.errors import ApplicationError
+from recouvrement.core.sql import en_date, executer
 from recouvrement.tenancy.context import current_organisation_id
 from relances import error_codes
 from relances.calendrier import est_jour_ouvre, prochain_jour_ouvre
@@ -206,6 +207,21 @@ def _pas_en_pause(sql: _Sql, jour: datetime.date) -> None:
         )
 
 
+def _etapes_suivantes(sql: _Sql, *, organisation_id: int, jour: datetime.date) -> None:
+    """``FROM candidates JOIN etapes WHERE``: the steps of each invoice's scenario after the
+    last one planned for it (cancelled ones aside), a preventive one only before the due date."""
+    sql(
+        """FROM candidates c JOIN etapes e ON e.scenario_id = c.scenario_id
+        WHERE e.decalage > COALESCE((
+                SELECT MAX(r.decalage_jours) FROM relances_relance r
+                WHERE r.tenant_id = %s AND r.facture_id = c.facture_id AND r.statut <> %s), -100000)
+          AND (e.decalage >= 0 OR c.date_echeance > %s)""",
+        organisation_id,
+        StatutRelance.ANNULEE.value,
+        jour,
+    )
+
+
 def _candidates(
     *,
     organisation_id: int,
@@ -288,17 +304,10 @@ def _inserer_relances(
         sql(
             """dues AS (
                 SELECT c.facture_id, c.client_id, e.etape_id, e.decalage, e.canal,
-                       ROW_NUMBER() OVER (PARTITION BY c.facture_id ORDER BY e.decalage ASC) AS rang
-                FROM candidates c JOIN etapes e ON e.scenario_id = c.scenario_id
-                WHERE e.decalage > COALESCE((
-                        SELECT MAX(r.decalage_jours) FROM relances_relance r
-                        WHERE r.tenant_id = %s AND r.facture_id = c.facture_id AND r.statut <> %s), -100000)
-                  AND (e.decalage >= 0 OR c.date_echeance > %s)
-            )""",
-            organisation_id,
-            StatutRelance.ANNULEE.value,
-            jour,
+                       ROW_NUMBER() OVER (PARTITION BY c.facture_id ORDER BY e.decalage ASC) AS rang"""
         )
+        _etapes_suivantes(sql, organisation_id=organisation_id, jour=jour)
+        sql(")")
     else:
         sql(
             """dues AS (
@@ -581,31 +590,21 @@ def prochaines_etapes(
                        PARTITION BY c.facture_id
                        ORDER BY CASE WHEN c.date_echeance <= e.seuil THEN 0 ELSE 1 END,
                                 CASE WHEN c.date_echeance <= e.seuil THEN -e.decalage ELSE e.decalage END
-                   ) AS rang
-            FROM candidates c JOIN etapes e ON e.scenario_id = c.scenario_id
-            WHERE e.decalage > COALESCE((
-                    SELECT MAX(r.decalage_jours) FROM relances_relance r
-                    WHERE r.tenant_id = %s AND r.facture_id = c.facture_id AND r.statut <> %s), -100000)
-              AND (e.decalage >= 0 OR c.date_echeance > %s)
-        )
+                   ) AS rang"""
+    )
+    _etapes_suivantes(sql, organisation_id=organisation_id, jour=jour)
+    sql(
+        """)
         SELECT s.facture_id, s.date_echeance, s.etape_id, s.decalage, et.nom
         FROM suivantes s JOIN relances_etape et ON et.tenant_id = %s AND et.id = s.etape_id
         WHERE s.rang = 1""",
         organisation_id,
-        StatutRelance.ANNULEE.value,
-        jour,
-        organisation_id,
     )
-    with connection.cursor() as cursor:
-        cursor.execute("\n".join(sql.morceaux), sql.params)
-        lignes = cursor.fetchall()
     canaux = {etape_id: canal for etape_id, _s, _d, canal in etapes}
     resultat: dict[int, ProchaineEtape] = {}
-    for facture_id, date_echeance, etape_id, decalage, nom in lignes:
-        # SQLite returns the dates of raw queries as text.
-        echeance = (
-            date_echeance if isinstance(date_echeance, datetime.date) else datetime.date.fromisoformat(date_echeance)
-        )
+    for facture_id, date_echeance, etape_id, decalage, nom in executer("\n".join(sql.morceaux), sql.params):
+        echeance = en_date(date_echeance)
+        assert echeance is not None
         date = max(echeance + datetime.timedelta(days=decalage), jour)
         resultat[facture_id] = ProchaineEtape(
             etape_id=etape_id, nom=nom, canal=canaux[etape_id], date=prochain_jour_ouvre(date, calendrier)

@@ -270,7 +270,6 @@ def test_a_dispute_opened_from_the_sheet_stops_only_that_invoice(client, fiche):
         reverse("litiges:ouvrir", args=[cible.pk]),
         {"type": "prix", "description": "Remise oubliée", "factures": [relancee.pk], "responsable": r.charge.pk},
     )
-    litige = Litige.objects.none()
     with r.tenant.scope():
         litige = Litige.objects.get()
         assert reponse["Location"] == reverse("litiges:detail", args=[litige.pk])

@@ -5,13 +5,12 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from clients.services import note_add
 from factures.services import lettrage_create, paiement_create
 from recouvrement.tenancy.models import Role
+from tests.conftest import compter_requetes
 from tests.factories import ClientFactory, ContactFactory, FactureFactory, MembreFactory
 
 
@@ -28,13 +27,6 @@ def _grow(tenant, client, n):
             note_add(client=client, auteur=tenant.admin, texte=f"Note {i}")
 
 
-def _count(client, url):
-    with CaptureQueriesContext(connection) as queries:
-        response = client.get(url)
-    assert response.status_code == 200
-    return len(queries)
-
-
 @pytest.mark.parametrize(
     "nom",
     ["clients:liste", "clients:detail", "factures:liste", "factures:detail", "membres", "parametres"],
@@ -48,9 +40,9 @@ def test_page_query_count_does_not_grow_with_data(client, tenant_a, nom):
     tenant_a.login(client)
     client.get(url)  # the first request of a session stores the active organisation in it
     _grow(tenant_a, cible, 2)
-    small = _count(client, url)
+    small = compter_requetes(client, url)
     _grow(tenant_a, cible, 25)
-    large = _count(client, url)
+    large = compter_requetes(client, url)
     assert small == large, f"{nom}: {small} queries with little data, {large} with more"
     # The client sheet also computes the next step of each invoice of its page (settings, steps,
     # rules, default scenario, then one statement) and suggests invoice numbers to the call form.

@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import datetime
 import io
-import uuid
 from decimal import Decimal
 
 import openpyxl
@@ -16,7 +15,6 @@ from django.utils import timezone
 
 from exports.models import Export, StatutExport, TypeExport
 from exports.services import export_executer
-from recouvrement.celery import app
 from relances.models import Envoi, StatutEnvoi
 from tests.factories import ClientFactory, scenario_avec_etape
 from tests.listes.conftest import J, facture
@@ -187,16 +185,6 @@ def test_a_batch_without_letters_fails_with_a_message(client, tenant_a):
         export = export_executer(export_id=Export.objects.get().pk)
     assert export.statut == StatutExport.ECHEC
     assert "Aucun courrier pour le 05/01/2026" in export.erreur
-
-
-@pytest.fixture
-def file_isolee():
-    """A queue of our own on the shared Redis: nothing of another run is consumed."""
-    nom = f"exports-{uuid.uuid4().hex[:8]}"
-    avant = app.conf.task_default_queue
-    app.conf.task_default_queue = nom
-    yield nom
-    app.conf.task_default_queue = avant
 
 
 @pytest.mark.slow

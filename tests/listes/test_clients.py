@@ -6,10 +6,9 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from tests.conftest import compter_requetes
 from tests.factories import ClientFactory
 from tests.listes.conftest import J, facture
 
@@ -114,24 +113,17 @@ def test_pages_sorted_by_balance_hold_the_right_rows(client, grand_livre):
     assert noms(client.get(URL, {"page": 99}))[-1] == "Zulu 54"
 
 
-def _compter(client, parametres):
-    with CaptureQueriesContext(connection) as requetes:
-        response = client.get(URL, parametres)
-    assert response.status_code == 200
-    return len(requetes)
-
-
 @pytest.mark.parametrize(
     "parametres", [{}, {"tri": "-encours"}, {"depassement": "1", "tri": "-retard"}, {"retard": "1", "q": "a"}]
 )
 def test_the_query_count_does_not_grow_with_the_data(client, grand_livre, parametres):
     grand_livre.tenant.login(client)
     client.get(URL)
-    petit = _compter(client, parametres)
+    petit = compter_requetes(client, URL, parametres)
     with grand_livre.tenant.scope():
         for i in range(30):
             autre = ClientFactory(raison_sociale=f"Client {i}", commercial=grand_livre.rep1)
             for jours in (5, 40, -3):
                 facture(autre, echeance=grand_livre.aujourd_hui - jours * J, ttc="10.00")
-    assert _compter(client, parametres) == petit
+    assert compter_requetes(client, URL, parametres) == petit
     assert petit <= 10

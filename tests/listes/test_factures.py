@@ -12,6 +12,7 @@ from django.utils import timezone
 from clients.models import Evenement
 from recouvrement.tenancy.models import Role
 from relances.models import Envoi, MotifPause, Pause, Relance, ScenarioImpose, StatutEnvoi, StatutRelance
+from tests.conftest import compter_requetes
 from tests.factories import ClientFactory, scenario_avec_etape
 from tests.listes.conftest import J, facture
 
@@ -134,26 +135,19 @@ def test_a_commercial_gets_his_clients_unpaid_invoices_by_default(client, grand_
     ]
 
 
-def _compter(client, parametres):
-    with CaptureQueriesContext(connection) as requetes:
-        response = client.get(URL, parametres)
-    assert response.status_code == 200
-    return len(requetes)
-
-
 @pytest.mark.parametrize(
     "parametres", [{}, {"statut": "impayees", "tri": "-reste_du", "litige": "0"}, {"tranche": "60+"}]
 )
 def test_the_query_count_does_not_grow_with_the_data(client, grand_livre, parametres):
     grand_livre.tenant.login(client)
     client.get(URL)
-    petit = _compter(client, parametres)
+    petit = compter_requetes(client, URL, parametres)
     with grand_livre.tenant.scope():
         for i in range(20):
             autre = ClientFactory(raison_sociale=f"Client {i}", commercial=grand_livre.rep1)
             for jours in (5, 75, -3):
                 facture(autre, echeance=grand_livre.aujourd_hui - jours * J, ttc="10.00")
-    assert _compter(client, parametres) == petit
+    assert compter_requetes(client, URL, parametres) == petit
     assert petit <= 12
 
 

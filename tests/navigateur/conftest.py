@@ -11,7 +11,6 @@ import datetime
 import os
 import shutil
 from dataclasses import dataclass
-from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -25,7 +24,6 @@ from tests.relances.conftest import (  # noqa: F401
     _taux_publies,
     relance_envoyee,
     relances,
-    scope_relances,
     taux_2026_s2,
 )
 
@@ -152,6 +150,3 @@ def portefeuille(relances) -> Portefeuille:  # noqa: F811
         client_de_l_autre=client_de_l_autre,
         factures=factures,
     )
-
-
-__all__ = ["Decimal", "capture", "connecter", "portefeuille"]

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import datetime
-import uuid
 
 import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
 from litiges.models import Litige
-from recouvrement.celery import app
 from recouvrement.tenancy.context import organisation_scope
 from relances.models import Canal, Envoi, Relance, StatutEnvoi
 from relances.services.planification import organisation_planifier
@@ -83,16 +81,6 @@ def test_opening_a_dispute_from_the_client_sheet_takes_the_invoice_out_of_the_ne
     assert "FA-1003" in planifiees  # the other invoices of the client are still chased
     page.goto(f"{live_server.url}/clients/{p.client_du_commercial.pk}/?onglet=factures")
     expect(page.locator('tr[data-facture="FA-1001"]')).to_contain_text("en litige")
-
-
-@pytest.fixture
-def file_isolee():
-    """A queue of our own on the shared Redis, for the worker this test starts."""
-    nom = f"e2e-{uuid.uuid4().hex[:8]}"
-    avant = app.conf.task_default_queue
-    app.conf.task_default_queue = nom
-    yield nom
-    app.conf.task_default_queue = avant
 
 
 def test_a_credit_manager_approves_a_letter_and_downloads_its_pdf(

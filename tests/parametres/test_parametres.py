@@ -6,12 +6,11 @@ import datetime
 from decimal import Decimal
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from recouvrement.tenancy.models import Organisation, Role
 from relances.models import ParametresRelance
+from tests.conftest import compter_requetes
 from tests.factories import MembreFactory
 
 URL = reverse("parametres")
@@ -151,17 +150,11 @@ def test_only_admins_change_the_settings(client, tenant_a, role):
 def test_the_settings_page_keeps_a_fixed_number_of_queries(client, tenant_a):
     tenant_a.login(client)
     client.get(URL)
-
-    def compter():
-        with CaptureQueriesContext(connection) as requetes:
-            assert client.get(URL).status_code == 200
-        return len(requetes)
-
     with tenant_a.scope():
         for _ in range(2):
             MembreFactory(role=Role.CHARGE)
-    petit = compter()
+    petit = compter_requetes(client, URL)
     with tenant_a.scope():
         for _ in range(20):
             MembreFactory(role=Role.DAF)
-    assert compter() == petit
+    assert compter_requetes(client, URL) == petit

@@ -5,12 +5,10 @@ from __future__ import annotations
 
 import datetime
 import time
-import uuid
 from collections import Counter
 
 import pytest
 
-from recouvrement.celery import app
 from recouvrement.tenancy.context import organisation_scope
 from relances.models import Envoi, StatutEnvoi
 from relances.services.envoi import envoi_valider, envois_bloques
@@ -22,16 +20,6 @@ JEUDI = datetime.date(2026, 11, 26)
 J = datetime.timedelta(days=1)
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def file_isolee():
-    """A queue of our own on the shared Redis: nothing of another run is consumed."""
-    nom = f"e2e-{uuid.uuid4().hex[:8]}"
-    avant = app.conf.task_default_queue
-    app.conf.task_default_queue = nom
-    yield nom
-    app.conf.task_default_queue = avant
 
 
 @pytest.fixture

@@ -22,13 +22,6 @@ JEUDI = datetime.date(2026, 11, 26)
 J = datetime.timedelta(days=1)
 
 
-@pytest.fixture
-def smtp(settings):
-    with ServeurSMTP() as serveur:
-        settings.MAILERS = serveur.mailers
-        yield serveur
-
-
 @pytest.fixture(autouse=True)
 def _media(settings, tmp_path, taux_2026_s2):
     settings.MEDIA_ROOT = tmp_path

@@ -1,3 +1,3 @@
 """The dunning fixtures (an organisation with the Standard scenario, members of each role)."""
 
-from tests.relances.conftest import _taux_publies, relances, scope_relances, taux_2026_s2  # noqa: F401
+from tests.relances.conftest import _taux_publies, relances  # noqa: F401

@@ -12,18 +12,11 @@ from recouvrement.tenancy.models import Role
 from relances.models import Envoi, StatutEnvoi
 from relances.services.envoi import envoi_executer
 from relances.services.planification import organisation_planifier
-from tests.smtp import ServeurSMTP, texte
+from tests.smtp import texte
 
 J = datetime.timedelta(days=1)
 SUJET = "Dernier délai pour {{ client.raison_sociale }}"
 CORPS = "Bonjour {{ contact.prenom }},\n\nSauf erreur, {{ total_du|montant }} restent dus.\n\n{{ tableau_factures }}"
-
-
-@pytest.fixture
-def smtp(settings):
-    with ServeurSMTP() as serveur:
-        settings.MAILERS = serveur.mailers
-        yield serveur
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ from django.utils import timezone
 from recouvrement.tenancy.models import Role
 from relances.models import Etape, ModeleMessage, RegleAffectation, Scenario
 from relances.services.planification import organisation_planifier
+from tests.conftest import compter_requetes
 
 J = datetime.timedelta(days=1)
 
@@ -229,15 +230,6 @@ def test_a_credit_manager_may_edit_and_sees_the_steps_in_words(client, relances)
     assert f'href="{reverse("relances:modele", args=[etape.pk, "fr"])}"' in modele
 
 
-def _compter(client, url):
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    with CaptureQueriesContext(connection) as requetes:
-        assert client.get(url).status_code == 200
-    return len(requetes)
-
-
 def _grandir(relances, n):
     from tests.relances.conftest import STANDARD, creer_scenario
 
@@ -275,9 +267,9 @@ def test_scenario_pages_keep_a_fixed_number_of_queries(client, relances, page):
     with relances.tenant.scope():
         for _ in range(3):
             relances.client()
-    petit = _compter(client, url)
+    petit = compter_requetes(client, url)
     _grandir(relances, 6)
     with relances.tenant.scope():
         for _ in range(20):
             relances.client()
-    assert _compter(client, url) == petit
+    assert compter_requetes(client, url) == petit

@@ -8,8 +8,6 @@ import datetime
 from decimal import Decimal
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -32,6 +30,7 @@ from relances.models import (
 )
 from tableau import graphiques
 from tableau.selectors import actions_du_jour, litiges_ouverts
+from tests.conftest import compter_requetes
 from tests.factories import ClientFactory, FactureFactory, scenario_avec_etape
 
 J = datetime.timedelta(days=1)
@@ -485,21 +484,14 @@ def _grossir(tenant, n):
             Promesse.objects.create(client=client, facture=ouverte, montant=Decimal("5"), date_promise=today - 9 * J)
 
 
-def _requetes(client, url):
-    with CaptureQueriesContext(connection) as requetes:
-        response = client.get(url)
-    assert response.status_code == 200
-    return len(requetes)
-
-
 def test_the_dashboard_runs_a_fixed_number_of_queries(client, tenant_a):
     url = reverse("tableau:index")
     tenant_a.login(client)
     client.get(url)  # the first request of a session stores the active organisation in it
     _grossir(tenant_a, 1)
-    petit = _requetes(client, url)
+    petit = compter_requetes(client, url)
     _grossir(tenant_a, 30)
-    grand = _requetes(client, url)
+    grand = compter_requetes(client, url)
     assert petit == grand
     # session, user, memberships (3) + summary, DSO (2) + tasks, sends, grace period,
     # promises, disputes (5), and what base.html asks for on every page
