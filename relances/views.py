@@ -293,7 +293,7 @@ def pause_lever_vue(request: MembreRequest, pause_id: int) -> HttpResponse:
     )
     client_id = pause.client_id or pause.facture.client_id  # type: ignore[union-attr]
     try:
-        pause_lever(pause=pause, auteur=request.user)
+        pause_lever(pause=pause, auteur=request.user, a_la_main=True)
     except ApplicationError as error:
         messages.error(request, error.message)
     else:

@@ -66,11 +66,20 @@ def pause_create(
 
 
 @transaction.atomic
-def pause_lever(*, pause: Pause, auteur: Any = None) -> Pause:
-    """Resume dunning: the next planning takes the invoice again, at its latest due step."""
+def pause_lever(*, pause: Pause, auteur: Any = None, a_la_main: bool = False) -> Pause:
+    """Resume dunning: the next planning takes the invoice again, at its latest due step.
+
+    ``a_la_main``: a member asked for it, which only ``Pause.levable_a_la_main`` pauses allow
+    (a dispute's pause ends when the dispute is settled, not before).
+    """
     pause = Pause.objects.select_for_update().get(pk=pause.pk)
     if pause.levee_le is not None:
         raise ApplicationError(_("Cette pause est déjà levée."), code=error_codes.PAUSE_DEJA_LEVEE)
+    if a_la_main and not pause.levable_a_la_main:
+        raise ApplicationError(
+            _("Cette pause prendra fin avec ce qui l'a créée (%(motif)s).") % {"motif": pause.get_motif_display()},
+            code=error_codes.PAUSE_NON_LEVABLE,
+        )
     pause.levee_le = timezone.now()
     pause.levee_par = auteur if getattr(auteur, "is_authenticated", False) else None
     pause.save(update_fields=["levee_le", "levee_par"])

@@ -6,11 +6,12 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from django.urls import reverse
 
 from litiges.models import StatutLitige
 from litiges.services import litige_ouvrir, litige_statut_changer
 from recouvrement.core.errors import ApplicationError
-from relances.models import Relance
+from relances.models import Pause, Relance
 from relances.services.planification import organisation_planifier
 
 JEUDI = datetime.date(2026, 11, 26)
@@ -50,3 +51,25 @@ def test_a_dispute_checks_its_invoices_and_amounts(scope_relances):
     for lignes in ([], [(etrangere, None)], [(facture, Decimal("600.00"))], [(facture, Decimal("0"))]):
         with pytest.raises(ApplicationError):
             litige_ouvrir(client=client, factures=lignes, type="prix", description="x", auteur=None)
+
+
+def test_a_disputes_pause_cannot_be_lifted_by_hand_only_by_settling_the_dispute(client, relances):
+    """The resume button is not shown for it, and posting to the endpoint anyway leaves it in place."""
+    r = relances
+    with r.tenant.scope():
+        facture = r.facture(r.client(), echeance=datetime.date(2026, 10, 1))
+        litige = litige_ouvrir(
+            client=facture.client, factures=[(facture, None)], type="prix", description="Prix", auteur=None
+        )
+        pause = Pause.objects.get(facture=facture)
+    client.force_login(r.charge.user)
+    fiche = client.get(reverse("clients:detail", args=[facture.client_id])).content.decode()
+    assert reverse("relances:pause_lever", args=[pause.pk]) not in fiche
+    reponse = client.post(reverse("relances:pause_lever", args=[pause.pk]), follow=True)
+    assert "Cette pause prendra fin avec ce qui l&#x27;a créée (Litige)." in reponse.content.decode()
+    with r.tenant.scope():
+        pause.refresh_from_db()
+        assert pause.levee_le is None
+        litige_statut_changer(litige=litige, statut="resolu_rejete", auteur=None)
+        pause.refresh_from_db()
+        assert pause.levee_le is not None
