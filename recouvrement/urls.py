@@ -39,6 +39,9 @@ urlpatterns = [
     path("factures/", include("factures.urls")),
     path("relances/", include("relances.urls")),
     path("litiges/", include("litiges.urls")),
+    path("contentieux/", include("contentieux.urls")),
+    path("risque/", include("risque.urls")),
+    path("synthese/", include("synthese.urls")),
     path("tableau-de-bord/", include("tableau.urls")),
     path("exports/", include("exports.urls")),
     # ESP tracking webhooks (django-anymail), authenticated with ANYMAIL_WEBHOOK_SECRET.

@@ -137,6 +137,11 @@ class RegleForm(_SansUnicite, forms.ModelForm):
         required=False,
         widget=forms.Select(choices=[("unknown", _("Peu importe")), ("true", _("Oui")), ("false", _("Non"))]),
     )
+    depassement_plafond = forms.NullBooleanField(
+        label=_("Encours au-delà du plafond de crédit"),
+        required=False,
+        widget=forms.Select(choices=[("unknown", _("Peu importe")), ("true", _("Oui")), ("false", _("Non"))]),
+    )
 
     class Meta:
         model = RegleAffectation

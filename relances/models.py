@@ -254,6 +254,7 @@ class RegleAffectation(TenantModel):
     depassement_agrement = models.BooleanField(
         _("encours au-delà de l'agrément de l'affactureur"), null=True, blank=True
     )
+    depassement_plafond = models.BooleanField(_("encours au-delà du plafond de crédit"), null=True, blank=True)
     anciennete_min_mois = models.PositiveSmallIntegerField(_("ancienneté minimum (mois)"), null=True, blank=True)
     anciennete_max_mois = models.PositiveSmallIntegerField(_("ancienneté maximum (mois)"), null=True, blank=True)
 

@@ -99,6 +99,10 @@ def _criteres(regle: RegleAffectation) -> list[str]:
         criteres.append(_("affacturées") if regle.affacturage else _("non affacturées"))
     if regle.depassement_agrement is not None:
         criteres.append(_("au-delà de l'agrément") if regle.depassement_agrement else _("dans l'agrément"))
+    if regle.depassement_plafond is not None:
+        criteres.append(
+            _("au-delà du plafond de crédit") if regle.depassement_plafond else _("dans le plafond de crédit")
+        )
     if regle.anciennete_min_mois is not None:
         criteres.append(_("client depuis %(n)s mois au moins") % {"n": regle.anciennete_min_mois})
     if regle.anciennete_max_mois is not None:

@@ -61,6 +61,9 @@ INSTALLED_APPS = [
     "factures",
     "relances",
     "litiges",
+    "contentieux",
+    "risque",
+    "synthese",
     "tableau",
     "exports",
 ]

@@ -156,6 +156,9 @@ def _expression_scenario(
         if regle.depassement_agrement is not None:
             depasse = "(c.agrement_affacturage IS NOT NULL AND COALESCE(e.montant, 0) > c.agrement_affacturage)"
             conditions.append(depasse if regle.depassement_agrement else f"NOT {depasse}")
+        if regle.depassement_plafond is not None:
+            depasse = "(c.plafond_credit IS NOT NULL AND COALESCE(e.montant, 0) > c.plafond_credit)"
+            conditions.append(depasse if regle.depassement_plafond else f"NOT {depasse}")
         if regle.anciennete_min_mois is not None:
             conditions.append("c.date_debut_relation <= %s")
             params.append(_date_moins_mois(jour, regle.anciennete_min_mois))

@@ -34,6 +34,7 @@ REGLE_FIELDS = (
     "encours_max",
     "affacturage",
     "depassement_agrement",
+    "depassement_plafond",
     "anciennete_min_mois",
     "anciennete_max_mois",
 )

@@ -338,6 +338,22 @@ def test_a_rule_on_the_factors_approved_limit(scope_relances):
     assert etapes_de(f2) == [1]
 
 
+def test_a_rule_on_the_credit_limit(scope_relances):
+    r = scope_relances
+    serre = creer_scenario("Plafond dépassé", [("Vite", 2, Canal.EMAIL, "ferme", False, ["comptabilite"], [], [])])
+    RegleAffectation.objects.create(ordre=1, nom="Au-delà du plafond", scenario=serre, depassement_plafond=True)
+    au_dela = r.client(plafond_credit=4000)
+    en_deca = r.client(plafond_credit=100000)
+    sans_plafond = r.client()
+    f1 = r.facture(au_dela, echeance=JEUDI - 2 * J, ttc="5000.00")
+    f2 = r.facture(en_deca, echeance=JEUDI - 2 * J, ttc="5000.00")
+    f3 = r.facture(sans_plafond, echeance=JEUDI - 2 * J, ttc="5000.00")
+    planifier(JEUDI)
+    assert etapes_de(f1) == [2]
+    assert etapes_de(f2) == [1]
+    assert etapes_de(f3) == [1]
+
+
 def test_a_new_organisation_gets_the_three_ready_scenarios_and_their_rules(client, db):
     from recouvrement.tenancy.models import Organisation
     from relances.models import Scenario

@@ -104,7 +104,14 @@ def test_saving_a_template_in_english(client, relances, etape):
 
 
 def regle_donnees(nom, scenario, **champs):
-    return {"nom": nom, "scenario": scenario.pk, "affacturage": "unknown", "depassement_agrement": "unknown", **champs}
+    return {
+        "nom": nom,
+        "scenario": scenario.pk,
+        "affacturage": "unknown",
+        "depassement_agrement": "unknown",
+        "depassement_plafond": "unknown",
+        **champs,
+    }
 
 
 def ordre(tenant):
