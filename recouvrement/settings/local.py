@@ -22,6 +22,8 @@ else:
         "data_folder_in": str(BROKER_DIR),
         "data_folder_out": str(BROKER_DIR),
         "processed_folder": str(BROKER_DIR / "processed"),
+        # Otherwise kombu writes its exchange tables to ./control, wherever the command runs.
+        "control_folder": str(BROKER_DIR / "control"),
         "store_processed": False,
     }
 
