@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from clients.models import Client, Contact
@@ -18,9 +19,11 @@ from relances.models import ResultatAppel
 class ClientForm(forms.ModelForm):
     class Meta:
         model = Client
-        fields = CLIENT_FIELDS
+        # The risk class is computed every night from the score (risque.services): not typed in.
+        fields = tuple(f for f in CLIENT_FIELDS if f != "classe_risque")
         widgets = {
             "date_debut_relation": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "note_externe_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             "notes": forms.Textarea(attrs={"rows": 3}),
         }
         field_classes = {"plafond_credit": MontantField, "agrement_affacturage": MontantField}
@@ -45,6 +48,9 @@ class ClientForm(forms.ModelForm):
         cleaned = super().clean() or {}
         if cleaned.get("siret") and not cleaned.get("siren"):
             cleaned["siren"] = cleaned["siret"][:9]
+        # A rating typed without its date is dated today (the score shows how recent it is).
+        if cleaned.get("note_externe") is not None and not cleaned.get("note_externe_date"):
+            cleaned["note_externe_date"] = timezone.localdate()
         return cleaned
 
 

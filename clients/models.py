@@ -6,6 +6,7 @@ from typing import Any, ClassVar
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -71,6 +72,17 @@ class Client(ConstraintErrorsOnFieldsMixin, TenantModel):
     categorie = models.CharField(_("catégorie"), max_length=20, choices=Categorie.choices, default=Categorie.TPE_PME)
     classe_risque = models.CharField(_("classe de risque"), max_length=1, choices=ClasseRisque.choices, blank=True)
     date_debut_relation = models.DateField(_("client depuis"), null=True, blank=True)
+    # An external rating (credit bureau, insurer), normalised to 0–100, higher = safer.
+    # Entered on the client form (later by API); it counts in the risk score when present.
+    note_externe = models.PositiveSmallIntegerField(
+        _("note externe (0 à 100)"),
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(100)],
+        help_text=_("Note d'un organisme extérieur, ramenée de 0 (risque maximal) à 100 (risque minimal)."),
+    )
+    note_externe_source = models.CharField(_("source de la note externe"), max_length=120, blank=True)
+    note_externe_date = models.DateField(_("date de la note externe"), null=True, blank=True)
     commercial = models.ForeignKey(
         Membre,
         on_delete=models.SET_NULL,
@@ -102,6 +114,7 @@ class Client(ConstraintErrorsOnFieldsMixin, TenantModel):
         "client_delai_legal": "delai_paiement_jours",
         "client_plafond_positif": "plafond_credit",
         "client_agrement_positif": "agrement_affacturage",
+        "client_note_externe_bornee": "note_externe",
     }
 
     class Meta(TenantModel.Meta):
@@ -145,6 +158,12 @@ class Client(ConstraintErrorsOnFieldsMixin, TenantModel):
                 violation_error_code="client_agrement_positif",
                 violation_error_message=_("L'agrément de l'affactureur ne peut être négatif."),
             ),
+            models.CheckConstraint(
+                condition=Q(note_externe__isnull=True) | Q(note_externe__lte=100),
+                name="client_note_externe_bornee",
+                violation_error_code="client_note_externe_bornee",
+                violation_error_message=_("La note externe va de 0 à 100."),
+            ),
         ]
         indexes = [
             models.Index(fields=["tenant", "raison_sociale"], name="client_tenant_nom_idx"),
@@ -167,6 +186,8 @@ class Client(ConstraintErrorsOnFieldsMixin, TenantModel):
                 }
         if self.agrement_affacturage is not None and not self.affactureur:
             errors["affactureur"] = _("Indiquez l'affactureur qui a donné l'agrément.")
+        if self.note_externe is None and (self.note_externe_source or self.note_externe_date):
+            errors["note_externe"] = _("Indiquez la note, ou effacez sa source et sa date.")
         if errors:
             raise ValidationError(errors)
 

@@ -36,6 +36,9 @@ CLIENT_FIELDS = (
     "devise",
     "external_id",
     "notes",
+    "note_externe",
+    "note_externe_source",
+    "note_externe_date",
 )
 CONTACT_FIELDS = (
     "civilite",

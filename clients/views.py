@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import uuid
 from typing import Any
 
 from django.contrib import messages
@@ -29,10 +30,18 @@ from recouvrement.tenancy.decorators import membre_requis, role_requis
 from recouvrement.tenancy.forms import add_error_from
 from recouvrement.tenancy.http import MembreRequest
 from recouvrement.tenancy.roles import peut_ecrire, peut_gerer_creances
-from relances.forms import PauseForm
-from relances.selectors import envoi_list, pause_list, promesse_list, scenario_impose, tache_list
+from relances.forms import EcheancierForm, PauseForm
+from relances.selectors import (
+    echeancier_list,
+    envoi_list,
+    pause_list,
+    promesse_list,
+    scenario_impose,
+    tache_list,
+)
 from relances.services.planification import prochaines_etapes
 from relances.services.taches import appel_enregistrer, promesse_create
+from risque.selectors import risque_client
 
 FACTURES_PAR_PAGE = 50
 MAX_ENVOIS_FICHE = 100
@@ -84,6 +93,9 @@ def _onglet_contexte(request: MembreRequest, client: Client, onglet: str, aujour
         return {"litige_list": litige_list(client=client)}
     if onglet == "echeancier":
         return {
+            "echeancier_list": echeancier_list(client=client),
+            "echeancier_form": EcheancierForm(client=client),
+            "jeton": uuid.uuid4().hex,  # one e-mail per click of « envoyer au client »
             "promesse_list": promesse_list(client=client),
             "attendus": encaissements_attendus(client=client, aujourd_hui=aujourd_hui),
             "promesse_form": PromesseForm(client=client),
@@ -107,6 +119,7 @@ def _fiche(
     if request.htmx and request.htmx.target == "onglets" and not formulaires:
         return render(request, "clients/_onglets.html", context)
     context["situation"] = client_situation(client=client, aujourd_hui=aujourd_hui)
+    context["risque"] = risque_client(client=client, situation=context["situation"])
     context["pause_list"] = pause_list(client=client, aujourd_hui=aujourd_hui)
     context["scenario_impose"] = scenario_impose(client=client)
     context["appel_form"] = AppelClientForm(client=client)

@@ -31,6 +31,7 @@ from factures.models import (
     SupportPaiement,
     statut_pour,
 )
+from factures.signals import reglement_enregistre
 from recouvrement.core.errors import ApplicationError
 from recouvrement.core.formats import montant_texte
 
@@ -305,6 +306,7 @@ def lettrage_create(
         auteur=auteur,
         donnees={"lettrage_id": lettrage.pk, "montant": str(montant)},
     )
+    _reglement_signaler(facture)
     return lettrage
 
 
@@ -342,7 +344,16 @@ def lettrage_annuler(*, lettrage: Lettrage, auteur: Any = None) -> Lettrage:
         auteur=auteur,
         donnees={"lettrage_id": lettrage.pk},
     )
+    _reglement_signaler(facture)
     return lettrage
+
+
+def _reglement_signaler(facture: Facture) -> None:
+    """After the commit, tell whoever follows payments (payment plans, promises) which invoice changed."""
+    facture_ids, organisation_id = [facture.pk], facture.tenant_id
+    transaction.on_commit(
+        lambda: reglement_enregistre.send(sender=Lettrage, facture_ids=facture_ids, organisation_id=organisation_id)
+    )
 
 
 def _set_reste_du(facture: Facture, reste_du: Decimal) -> None:

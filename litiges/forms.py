@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from clients.models import Client
 from factures.models import STATUTS_OUVERTS, Facture, Nature
-from litiges.models import Litige, StatutLitige, TypeLitige
+from litiges.models import DELAIS_PAR_DEFAUT, LigneLitige, Litige, StatutLitige, TypeLitige
 from recouvrement.core.forms import MontantField
 from recouvrement.tenancy.selectors import membre_list
 
@@ -27,7 +27,10 @@ class LitigeForm(forms.Form):
     )
     responsable = forms.ModelChoiceField(label=_("Responsable"), queryset=membre_list().none(), required=False)
     echeance = forms.DateField(
-        label=_("À résoudre avant le"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("À résoudre avant le"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("Vide : selon le délai de résolution du type de litige."),
     )
     factures = forms.ModelMultipleChoiceField(
         label=_("Factures contestées"),
@@ -96,11 +99,102 @@ class LitigeForm(forms.Form):
 
 
 class LitigeStatutForm(forms.Form):
+    """Move a dispute on. Only the statuses allowed from the current one are offered (the
+    service refuses the others anyway). The credit note of each disputed invoice is a plain
+    input ``avoir_<line id>`` of the lines' table, read by ``montants_avoir``."""
+
     statut = forms.ChoiceField(label=_("Nouveau statut"), choices=StatutLitige.choices)
     resolution = forms.CharField(
         label=_("Résolution"), widget=forms.Textarea(attrs={"rows": 2}), required=False, max_length=5000
     )
 
     def __init__(self, *args: Any, litige: Litige, **kwargs: Any) -> None:
-        kwargs.setdefault("initial", {"statut": litige.statut})
         super().__init__(*args, **kwargs)
+        self.litige = litige
+        suivants = set(litige.statuts_suivants)
+        self.fields["statut"].widget.choices = [(v, libelle) for v, libelle in StatutLitige.choices if v in suivants]  # type: ignore[attr-defined]
+
+    @staticmethod
+    def champ_avoir(ligne: LigneLitige) -> str:
+        return f"avoir_{ligne.pk}"
+
+    def montants_avoir(self, lignes: list[LigneLitige]) -> dict[int, str]:
+        return {ligne.pk: str(self.data.get(self.champ_avoir(ligne), "")).strip() for ligne in lignes}
+
+
+class LitigeSuiviForm(forms.Form):
+    responsable = forms.ModelChoiceField(
+        label=_("Responsable"), queryset=membre_list().none(), required=False, empty_label=_("— sans responsable —")
+    )
+    echeance = forms.DateField(label=_("À résoudre avant le"), widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args: Any, litige: Litige, membres: Any, **kwargs: Any) -> None:
+        kwargs.setdefault(
+            "initial",
+            {"responsable": litige.responsable_id, "echeance": litige.echeance.isoformat() if litige.echeance else ""},
+        )
+        super().__init__(*args, **kwargs)
+        self.fields["responsable"].queryset = membres  # type: ignore[attr-defined]
+
+
+class CommentaireForm(forms.Form):
+    texte = forms.CharField(
+        label=_("Commentaire"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=5000,
+        error_messages={"required": _("Écrivez un commentaire.")},
+    )
+
+
+class PieceForm(forms.Form):
+    fichier = forms.FileField(
+        label=_("Pièce jointe"),
+        help_text=_("PDF, images, documents, tableurs, e-mails, texte ou CSV ; 10 Mo au plus."),
+        error_messages={"required": _("Choisissez un fichier."), "empty": _("Le fichier est vide.")},
+    )
+
+
+class LitigeParametresForm(forms.Form):
+    """The time to settle each type of dispute (``delai_<type>``) and the reminder lead time."""
+
+    rappel_jours_avant = forms.IntegerField(
+        label=_("Rappel au responsable, jours avant l'échéance"),
+        min_value=0,
+        max_value=60,
+        help_text=_("Un second rappel part le lendemain de l'échéance si le litige n'est pas résolu."),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for valeur, libelle in TypeLitige.choices:
+            self.fields[f"delai_{valeur}"] = forms.IntegerField(
+                label=libelle,
+                min_value=1,
+                max_value=365,
+                help_text=_("Par défaut : %(n)s jours.") % {"n": DELAIS_PAR_DEFAUT[valeur]},
+            )
+
+    def delais(self) -> dict[str, int]:
+        return {valeur: self.cleaned_data[f"delai_{valeur}"] for valeur in TypeLitige.values}
+
+
+STATUTS_FILTRE = [
+    ("", _("Ouverts et en cours")),
+    ("tous", _("Tous")),
+    *StatutLitige.choices,
+]
+
+
+class LitigeFiltreForm(forms.Form):
+    statut = forms.ChoiceField(label=_("Statut"), choices=STATUTS_FILTRE, required=False)
+    type = forms.ChoiceField(label=_("Type"), choices=[("", _("Tous")), *TypeLitige.choices], required=False)
+    responsable = forms.ChoiceField(label=_("Responsable"), required=False)
+    en_retard = forms.BooleanField(label=_("En retard seulement"), required=False)
+
+    def __init__(self, *args: Any, membres: list[Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["responsable"].choices = [  # type: ignore[attr-defined]
+            ("", _("Tous")),
+            ("aucun", _("Sans responsable")),
+            *[(str(m.pk), m.user.get_full_name() or m.user.email) for m in membres],
+        ]

@@ -12,3 +12,4 @@ class RelancesConfig(AppConfig):
 
         organisation_creee.connect(receivers.organisation_creee, dispatch_uid="relances.organisation_creee")
         receivers.connecter_suivi_esp()
+        receivers.connecter_reglements()

@@ -6,11 +6,13 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from clients.models import Categorie, ClasseRisque
+from clients.models import Categorie, ClasseRisque, Client
+from factures.models import Facture
 from recouvrement.core.forms import MontantField
 from recouvrement.tenancy.models import Membre
 from relances.models import (
     Etape,
+    Frequence,
     ParametresRelance,
     RegleAffectation,
     ResultatAppel,
@@ -221,3 +223,42 @@ class ParametresRelanceForm(forms.ModelForm):
         if jours > 60:
             raise forms.ValidationError(_("60 jours au plus."))
         return jours
+
+
+class EcheancierForm(forms.Form):
+    """A payment plan from the client sheet: the invoices ticked among the first open ones
+    (``factures_pour_echeancier``), the number of installments, the first date, the
+    frequency and an optional annual rate. ``factures_ouvertes`` is what the page lists."""
+
+    factures = forms.ModelMultipleChoiceField(
+        label=_("Factures"),
+        queryset=Facture.objects.none(),
+        error_messages={"required": _("Cochez au moins une facture.")},
+    )
+    nombre = forms.IntegerField(label=_("Nombre de versements"), min_value=1, max_value=60, initial=3)
+    premiere_date = forms.DateField(label=_("Premier versement le"), widget=forms.DateInput(attrs={"type": "date"}))
+    frequence = forms.ChoiceField(label=_("Fréquence"), choices=Frequence.choices, initial=Frequence.MENSUELLE)
+    taux_annuel = forms.DecimalField(
+        label=_("Taux d'intérêt annuel (%)"),
+        required=False,
+        min_value=0,
+        max_value=50,
+        max_digits=6,
+        decimal_places=3,
+        localize=True,
+        widget=forms.TextInput(attrs={"inputmode": "decimal"}),
+        help_text=_("Vide : sans intérêts. Sur le capital restant dû, jours exacts / 365."),
+    )
+    note = forms.CharField(label=_("Note"), max_length=1000, required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args: Any, client: Client, **kwargs: Any) -> None:
+        from relances.selectors import factures_pour_echeancier
+
+        super().__init__(*args, **kwargs)
+        ouvertes = factures_pour_echeancier(client=client)
+        champ = self.fields["factures"]
+        assert isinstance(champ, forms.ModelMultipleChoiceField)
+        champ.queryset = Facture.objects.filter(pk__in=ouvertes.values("pk"))
+        self.factures_ouvertes = ouvertes
+        # The ticked boxes, to tick them again when the form comes back with an error.
+        self.coches: set[str] = set(self.data.getlist("factures")) if hasattr(self.data, "getlist") else set()

@@ -11,7 +11,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -104,6 +104,11 @@ class ParametresRelance(TenantModel):
     )
     delai_grace_promesse_jours = models.PositiveSmallIntegerField(
         _("délai de grâce après une promesse (jours)"), default=3
+    )
+    delai_grace_versement_jours = models.PositiveSmallIntegerField(
+        _("délai de grâce après l'échéance d'un versement (jours)"),
+        default=3,
+        help_text=_("Un versement d'échéancier impayé passé ce délai est relancé."),
     )
     charge_par_defaut = models.ForeignKey(
         Membre,
@@ -657,3 +662,178 @@ class TauxReference(models.Model):
     def clean(self) -> None:
         if self.semestre_debut and (self.semestre_debut.day != 1 or self.semestre_debut.month not in (1, 7)):
             raise ValidationError({"semestre_debut": _("Un semestre commence le 1er janvier ou le 1er juillet.")})
+
+
+class StatutEcheancier(models.TextChoices):
+    ACTIF = "actif", _("En cours")
+    TERMINE = "termine", _("Terminé")
+    ROMPU = "rompu", _("Rompu")
+    ANNULE = "annule", _("Annulé")
+
+
+class Frequence(models.TextChoices):
+    """The interval between two installments of a payment plan."""
+
+    MENSUELLE = "mensuelle", _("Mensuelle")
+    BIMESTRIELLE = "bimestrielle", _("Tous les deux mois")
+    TRIMESTRIELLE = "trimestrielle", _("Trimestrielle")
+    HEBDOMADAIRE = "hebdomadaire", _("Hebdomadaire")
+    QUINZAINE = "quinzaine", _("Tous les quinze jours")
+
+
+class Echeancier(TenantModel):
+    """A payment plan: the remaining due of one or several invoices of a client,
+    split into dated installments (``Versement``). While it is "en cours" its
+    invoices are paused (``Pause`` with the origin « echeancier:<id> »)."""
+
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="+", db_index=False)
+    statut = models.CharField(
+        _("statut"), max_length=10, choices=StatutEcheancier.choices, default=StatutEcheancier.ACTIF
+    )
+    montant_principal = models.DecimalField(_("montant dû mis en échéancier"), max_digits=14, decimal_places=2)
+    montant_interets = models.DecimalField(_("intérêts"), max_digits=14, decimal_places=2, default=Decimal("0.00"))
+    taux_annuel = models.DecimalField(_("taux d'intérêt annuel (%)"), null=True, blank=True, **TAUX)
+    frequence = models.CharField(_("fréquence"), max_length=15, choices=Frequence.choices, default=Frequence.MENSUELLE)
+    note = models.TextField(_("note"), blank=True)
+    cree_par = models.ForeignKey(
+        Membre, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", db_index=False
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    envoye_le = models.DateTimeField(_("envoyé au client le"), null=True, blank=True)
+    clos_le = models.DateTimeField(_("clos le"), null=True, blank=True)
+
+    class Meta(TenantModel.Meta):
+        verbose_name = _("échéancier")
+        verbose_name_plural = _("échéanciers")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(montant_principal__gt=0), name="echeancier_principal_positif"),
+            models.CheckConstraint(condition=Q(montant_interets__gte=0), name="echeancier_interets_positifs"),
+        ]
+        indexes = [models.Index(fields=["tenant", "client", "statut"], name="echeancier_client_idx")]
+
+    def __str__(self) -> str:
+        return str(_("Échéancier n° %(id)s") % {"id": self.pk})
+
+    @property
+    def origine(self) -> str:
+        """The ``Pause.origine`` of the pauses this plan created."""
+        return f"echeancier:{self.pk}"
+
+    @property
+    def montant_total(self) -> Decimal:
+        return self.montant_principal + self.montant_interets
+
+
+class LigneEcheancier(TenantModel):
+    """One invoice of a payment plan, with the amount of its remaining due put in the plan."""
+
+    echeancier = models.ForeignKey(Echeancier, on_delete=models.CASCADE, related_name="lignes", db_index=False)
+    facture = models.ForeignKey(Facture, on_delete=models.PROTECT, related_name="+", db_index=False)
+    montant = models.DecimalField(_("montant"), max_digits=14, decimal_places=2)
+
+    class Meta(TenantModel.Meta):
+        verbose_name = _("facture d'un échéancier")
+        verbose_name_plural = _("factures d'un échéancier")
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "echeancier", "facture"], name="ligne_echeancier_unique"),
+            models.CheckConstraint(condition=Q(montant__gt=0), name="ligne_echeancier_montant_positif"),
+        ]
+        indexes = [models.Index(fields=["tenant", "facture"], name="ligne_echeancier_facture_idx")]
+
+
+class StatutVersement(models.TextChoices):
+    A_VENIR = "a_venir", _("À venir")
+    PAYE = "paye", _("Payé")
+    EN_RETARD = "en_retard", _("En retard")
+
+
+class Versement(TenantModel):
+    """One installment of a payment plan. ``montant_paye`` is the part of its principal
+    covered by what was allocated to the plan's invoices since the plan began
+    (in due-date order: ``relances.services.echeanciers.echeanciers_imputer``)."""
+
+    echeancier = models.ForeignKey(Echeancier, on_delete=models.CASCADE, related_name="versements", db_index=False)
+    numero = models.PositiveSmallIntegerField(_("n°"))
+    date_echeance = models.DateField(_("échéance"))
+    principal = models.DecimalField(_("principal"), max_digits=14, decimal_places=2)
+    interets = models.DecimalField(_("intérêts"), max_digits=14, decimal_places=2, default=Decimal("0.00"))
+    montant = models.DecimalField(_("montant"), max_digits=14, decimal_places=2)
+    montant_paye = models.DecimalField(_("payé"), max_digits=14, decimal_places=2, default=Decimal("0.00"))
+    statut = models.CharField(
+        _("statut"), max_length=10, choices=StatutVersement.choices, default=StatutVersement.A_VENIR
+    )
+    paye_le = models.DateField(_("payé le"), null=True, blank=True)
+
+    class Meta(TenantModel.Meta):
+        verbose_name = _("versement")
+        verbose_name_plural = _("versements")
+        ordering = ["echeancier", "numero"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "echeancier", "numero"], name="versement_numero_unique"),
+            models.CheckConstraint(condition=Q(principal__gt=0, interets__gte=0), name="versement_montants_positifs"),
+            models.CheckConstraint(condition=Q(montant=F("principal") + F("interets")), name="versement_montant_total"),
+        ]
+        indexes = [
+            models.Index(
+                fields=["tenant", "date_echeance"],
+                condition=~Q(statut="paye"),
+                name="versement_impaye_idx",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.echeancier} — {self.numero}"
+
+    @property
+    def reste(self) -> Decimal:
+        return self.principal - self.montant_paye
+
+
+class TypeMessageEcheancier(models.TextChoices):
+    ACCORD = "accord", _("Accord envoyé au client")
+    RAPPEL_1 = "rappel_1", _("Versement manqué : rappel aimable")
+    RAPPEL_2 = "rappel_2", _("Versement manqué : rappel ferme")
+
+
+class StatutMessageEcheancier(models.TextChoices):
+    A_ENVOYER = "a_envoyer", _("À envoyer")
+    ENVOYE = "envoye", _("Envoyé")
+    ANNULE = "annule", _("Sans objet")
+    ECHEC = "echec", _("Échec")
+
+
+class MessageEcheancier(TenantModel):
+    """An e-mail about a payment plan: the agreement sent on a click, or a reminder of a
+    missed installment. ``cle`` is unique: one row per click (its token) and one per
+    installment and level, so each goes at most once; the row is also the message's
+    idempotency key (its ``Message-ID``)."""
+
+    echeancier = models.ForeignKey(Echeancier, on_delete=models.CASCADE, related_name="messages", db_index=False)
+    versement = models.ForeignKey(
+        Versement, on_delete=models.CASCADE, null=True, blank=True, related_name="+", db_index=False
+    )
+    type = models.CharField(_("type"), max_length=10, choices=TypeMessageEcheancier.choices)
+    cle = models.CharField(max_length=120)
+    statut = models.CharField(
+        _("statut"), max_length=10, choices=StatutMessageEcheancier.choices, default=StatutMessageEcheancier.A_ENVOYER
+    )
+    demande_par = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
+    )
+    destinataires = models.JSONField(default=list, blank=True)
+    message_id = models.CharField(max_length=255, blank=True)
+    erreur = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    envoye_le = models.DateTimeField(null=True, blank=True)
+
+    class Meta(TenantModel.Meta):
+        verbose_name = _("message d'échéancier")
+        verbose_name_plural = _("messages d'échéancier")
+        ordering = ["-created_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["tenant", "cle"], name="message_echeancier_cle_unique")]
+        indexes = [models.Index(fields=["tenant", "echeancier"], name="message_echeancier_idx")]
+
+    @property
+    def cle_idempotence(self) -> str:
+        return f"recouvrement-{self.tenant_id}-echeancier-{self.pk}"

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from recouvrement.tenancy.models import Organisation
+
+logger = logging.getLogger(__name__)
 
 
 def organisation_creee(*, organisation: Organisation, **kwargs: Any) -> None:
@@ -25,3 +28,20 @@ def connecter_suivi_esp() -> None:
     from anymail.signals import tracking
 
     tracking.connect(suivi_esp, dispatch_uid="relances.suivi_esp")
+
+
+def reglement_enregistre(*, facture_ids: list[int], organisation_id: int, **kwargs: Any) -> None:
+    """An allocation was made or cancelled (after its commit): follow the plans and promises
+    of those invoices in the background. A broker down loses nothing: the nightly run catches up."""
+    from relances.tasks import reglements_suivre
+
+    try:
+        reglements_suivre.delay(organisation_id=organisation_id, facture_ids=list(facture_ids))
+    except Exception:  # noqa: BLE001  (the payment is recorded; the nightly follow-up will see it)
+        logger.warning("Follow-up of payment plans and promises not queued (organisation %s).", organisation_id)
+
+
+def connecter_reglements() -> None:
+    from factures.signals import reglement_enregistre as signal
+
+    signal.connect(reglement_enregistre, dispatch_uid="relances.reglement_enregistre")

@@ -4,24 +4,28 @@ from __future__ import annotations
 
 import datetime
 
-from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
 
 from clients.models import Client
-from factures.models import Facture
+from factures.models import STATUTS_OUVERTS, Facture, Nature
 from recouvrement.tenancy import roles
 from recouvrement.tenancy.models import Membre
 from relances.models import (
     Canal,
+    Echeancier,
     Envoi,
+    LigneEcheancier,
     Pause,
     Promesse,
     Relance,
     Scenario,
     ScenarioImpose,
+    StatutEcheancier,
     StatutEnvoi,
     StatutRelance,
     StatutTache,
     Tache,
+    Versement,
 )
 
 
@@ -128,3 +132,43 @@ def scenario_impose(*, client: Client) -> Scenario | None:
     """The scenario forced on the whole client, if any (else the assignment rules decide)."""
     impose = ScenarioImpose.objects.filter(client=client).select_related("scenario").first()
     return impose.scenario if impose else None
+
+
+# How many open invoices the payment plan form lists (a client may have thousands).
+FACTURES_ECHEANCIER_MAX = 200
+ECHEANCIERS_FICHE_MAX = 20
+
+
+def echeancier_list(*, client: Client) -> QuerySet[Echeancier]:
+    """The latest payment plans of a client with their installments and invoices (three queries)."""
+    return (
+        Echeancier.objects.filter(client=client)
+        .select_related("cree_par__user")
+        .prefetch_related(
+            Prefetch("versements", queryset=Versement.objects.order_by("numero")),
+            Prefetch(
+                "lignes",
+                queryset=LigneEcheancier.objects.select_related("facture").order_by("facture__date_echeance", "pk"),
+            ),
+        )
+        .order_by("-created_at", "-pk")[:ECHEANCIERS_FICHE_MAX]
+    )
+
+
+def factures_pour_echeancier(*, client: Client, limite: int = FACTURES_ECHEANCIER_MAX) -> QuerySet[Facture]:
+    """The open invoices of a client that may enter a plan (none in a running one), the
+    ``limite`` first by due date."""
+    en_echeancier = LigneEcheancier.objects.filter(facture=OuterRef("pk"), echeancier__statut=StatutEcheancier.ACTIF)
+    return (
+        Facture.objects.filter(client=client, nature=Nature.FACTURE, statut__in=STATUTS_OUVERTS, reste_du__gt=0)
+        .exclude(Exists(en_echeancier))
+        .order_by("date_echeance", "pk")[:limite]
+    )
+
+
+def echeancier_queryset(*, membre: Membre) -> QuerySet[Echeancier]:
+    """The plans a member may see: those of the clients he sees."""
+    queryset = Echeancier.objects.select_related("client")
+    if not roles.voit_tous_les_clients(membre):
+        queryset = queryset.filter(client__commercial=membre)
+    return queryset

@@ -130,3 +130,84 @@ def relances_ordonnancer() -> int:
             relances_envoyer.delay(organisation_id=organisation.pk)
     relances_reconcilier.delay()
     return lancees
+
+
+# --- Payment plans and promises ------------------------------------------------------------
+
+MESSAGE_ESSAIS_MAX = 5
+
+
+def _messages_echeancier_mettre_en_file(organisation_id: int, message_ids: list[int]) -> None:
+    def envoyer() -> None:
+        for message_id in message_ids:
+            message_echeancier_envoyer.delay(organisation_id=organisation_id, message_id=message_id)
+
+    transaction.on_commit(envoyer)
+
+
+@shared_task(base=TenantTask, name="relances.reglements_suivre", acks_late=True)
+def reglements_suivre(*, organisation_id: int, facture_ids: list[int]) -> dict[str, int]:
+    """A payment was allocated to (or taken off) these invoices: their plans and promises."""
+    from relances.services.echeanciers import echeanciers_imputer
+    from relances.services.promesses import promesses_suivre
+
+    organisation = Organisation.objects.get(pk=organisation_id)
+    termines = echeanciers_imputer(jour=jour_local(organisation).date(), facture_ids=facture_ids)
+    promesses = promesses_suivre(jour=None, facture_ids=facture_ids)
+    return {"echeanciers_termines": len(termines), "promesses_tenues": len(promesses.tenues)}
+
+
+@shared_task(base=TenantTask, name="relances.suivi_quotidien", acks_late=True)
+def suivi_quotidien(*, organisation_id: int, jour: str) -> dict[str, int]:
+    """The day's follow-up of payment plans (allocation, missed installments, broken plans)
+    and of promises (kept, broken). Idempotent; the reminders go in their own tasks."""
+    from relances.services.echeanciers import echeanciers_suivre
+    from relances.services.promesses import promesses_suivre
+
+    date = datetime.date.fromisoformat(jour)
+    suivi = echeanciers_suivre(jour=date)
+    promesses = promesses_suivre(jour=date)
+    _messages_echeancier_mettre_en_file(organisation_id, suivi.messages)
+    return {
+        "echeanciers_termines": len(suivi.termines),
+        "echeanciers_rompus": len(suivi.rompus),
+        "rappels": len(suivi.messages),
+        "promesses_tenues": len(promesses.tenues),
+        "promesses_rompues": len(promesses.rompues),
+    }
+
+
+@shared_task(name="relances.suivis_quotidiens")
+def suivis_quotidiens() -> int:
+    """Platform job (beat, hourly): queue the follow-up of each organisation whose sending hour has
+    passed, for its local day (a second run the same day changes nothing, sends nothing twice)."""
+    maintenant = timezone.now()
+    lances = 0
+    for organisation, parametres in _organisations_et_parametres():
+        local = jour_local(organisation, maintenant)
+        if local.time() < (parametres.heure_envoi if parametres else datetime.time(9)):
+            continue  # its reminders go in the day, at its sending hour
+        suivi_quotidien.delay(organisation_id=organisation.pk, jour=local.date().isoformat())
+        lances += 1
+    return lances
+
+
+@shared_task(
+    base=TenantTask,
+    name="relances.message_echeancier_envoyer",
+    bind=True,
+    acks_late=True,
+    max_retries=MESSAGE_ESSAIS_MAX,
+)
+def message_echeancier_envoyer(self: Any, *, organisation_id: int, message_id: int) -> str:
+    """Send one e-mail of a payment plan (the agreement, or a missed-installment reminder) once."""
+    from relances.services import echeanciers
+
+    try:
+        message = echeanciers.message_echeancier_envoyer(message_id=message_id)
+    except Exception as error:
+        if self.request.retries >= MESSAGE_ESSAIS_MAX:
+            echeanciers.message_echeancier_echec(message_id=message_id, erreur=str(error))
+            return "echec"
+        raise self.retry(countdown=min(60 * 2**self.request.retries, 3600), exc=error) from error
+    return str(message.statut)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from relances import views, vues_scenarios
+from relances import views, vues_echeanciers, vues_scenarios
 
 app_name = "relances"
 
@@ -35,4 +35,9 @@ urlpatterns = [
     path("clients/<int:client_id>/relancer/", views.client_relancer, name="client_relancer"),
     path("clients/<int:client_id>/pause/", views.pause_poser, name="pause_poser"),
     path("pauses/<int:pause_id>/lever/", views.pause_lever_vue, name="pause_lever"),
+    path("clients/<int:client_id>/echeancier/apercu/", vues_echeanciers.echeancier_apercu, name="echeancier_apercu"),
+    path("clients/<int:client_id>/echeancier/", vues_echeanciers.echeancier_creer, name="echeancier_creer"),
+    path("echeanciers/<int:echeancier_id>/accord.pdf", vues_echeanciers.echeancier_pdf, name="echeancier_pdf"),
+    path("echeanciers/<int:echeancier_id>/envoyer/", vues_echeanciers.echeancier_envoyer, name="echeancier_envoyer"),
+    path("echeanciers/<int:echeancier_id>/annuler/", vues_echeanciers.echeancier_annuler, name="echeancier_annuler"),
 ]

@@ -9,10 +9,23 @@ import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, DecimalField, Exists, OuterRef, Q, Subquery, Sum, Window
-from django.db.models.functions import Coalesce
+from django.db.models import (
+    BooleanField,
+    CharField,
+    Count,
+    DecimalField,
+    Exists,
+    ExpressionWrapper,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+    Window,
+)
+from django.db.models.functions import Cast, Coalesce, Concat
+from django.utils import timezone
 
-from factures.models import STATUTS_OUVERTS, Facture, Nature
 from litiges.models import STATUTS_LITIGE_ACTIFS, LigneLitige, Litige
 from recouvrement.core.sql import ZERO
 from relances.models import (
@@ -77,36 +90,23 @@ def delai_grace_promesse() -> int:
 
 
 def promesses_rompues(*, aujourd_hui: datetime.date, delai_grace_jours: int) -> tuple[int, list[PromesseRompue]]:
-    """The number of broken promises and the oldest ``APERCU`` of them. One query.
+    """The number of broken promises still to deal with, and the oldest ``APERCU`` of them. One query.
 
-    ``Promesse.statut`` has a "rompue" state that nothing sets yet, so a
-    promise counts as broken when it is marked "rompue", or when it is still
-    "en cours" and its date plus the organisation's grace period has passed,
-    and it is not kept:
-
-    - a promise on one invoice is kept once that invoice is no longer open;
-    - a promise on the whole client is kept once none of the client's
-      invoices due by the promised date is still open.
-
-    Only promises whose grace period ended in the last ``FENETRE_JOURS`` days
-    count (older ones: the dunning has resumed).
+    The daily follow-up (``relances.services.promesses.promesses_suivre``) records a
+    promise "rompue" once its date plus the grace period has passed without the
+    payment, and gives someone a task (``cle`` « promesse-rompue:<id> »): a broken
+    promise counts here while that task is still open. (``aujourd_hui`` and
+    ``delai_grace_jours`` are no longer needed: the status says it.)
     """
-    limite = aujourd_hui - datetime.timedelta(days=delai_grace_jours)
-    facture_due_ouverte = Facture.objects.filter(
-        client=OuterRef("client"),
-        nature=Nature.FACTURE,
-        statut__in=STATUTS_OUVERTS,
-        date_echeance__lte=OuterRef("date_promise"),
+    del aujourd_hui, delai_grace_jours
+    tache_ouverte = Tache.objects.filter(
+        type=TypeTache.PROMESSE_ROMPUE,
+        statut=StatutTache.A_FAIRE,
+        cle=Concat(Value("promesse-rompue:"), Cast(OuterRef("pk"), CharField())),
     )
     queryset = (
-        Promesse.objects.filter(
-            Q(statut=StatutPromesse.ROMPUE) | Q(statut=StatutPromesse.EN_COURS, date_promise__lt=limite),
-            date_promise__gte=limite - datetime.timedelta(days=FENETRE_JOURS),
-        )
-        .filter(
-            Q(facture__isnull=False, facture__statut__in=STATUTS_OUVERTS)
-            | Q(facture__isnull=True) & Exists(facture_due_ouverte)
-        )
+        Promesse.objects.filter(statut=StatutPromesse.ROMPUE)
+        .filter(Exists(tache_ouverte))
         .annotate(nombre=Window(Count("pk")))
         .order_by("date_promise", "pk")
         .values("client_id", "client__raison_sociale", "montant", "date_promise", "nombre")
@@ -178,6 +178,7 @@ class LitigeOuvert:
     montant: Decimal
     ouvert_le: datetime.datetime
     echeance: datetime.date | None
+    en_retard: bool = False
 
 
 @dataclass(frozen=True)
@@ -185,14 +186,17 @@ class LitigesOuverts:
     nombre: int
     montant: Decimal
     apercu: list[LitigeOuvert]
+    en_retard: int = 0
 
 
-def litiges_ouverts(*, limite: int = APERCU) -> LitigesOuverts:
-    """Active disputes (open or in progress): how many, the amount contested, the
-    oldest ``limite`` of them. One query (window aggregates over the filtered set).
+def litiges_ouverts(*, limite: int = APERCU, aujourd_hui: datetime.date | None = None) -> LitigesOuverts:
+    """Active disputes (open or in progress): how many, how many past their due date (SLA),
+    the amount contested, and ``limite`` of them, the overdue first, then the oldest. One
+    query (window aggregates over the filtered set, "overdue" as a conditional one).
 
     Precondition: inside the organisation's scope.
     """
+    aujourd_hui = aujourd_hui or timezone.localdate()
     montant_conteste = Coalesce(
         Subquery(
             LigneLitige.objects.filter(litige=OuterRef("pk"))
@@ -204,15 +208,18 @@ def litiges_ouverts(*, limite: int = APERCU) -> LitigesOuverts:
         ),
         ZERO,
     )
+    en_retard = Q(echeance__lt=aujourd_hui)
     lignes = list(
         Litige.objects.filter(statut__in=STATUTS_LITIGE_ACTIFS)
         .select_related("client")
         .annotate(
             montant=montant_conteste,
+            retard=ExpressionWrapper(en_retard, output_field=BooleanField()),
             nombre=Window(Count("pk")),
+            nombre_en_retard=Window(Count("pk", filter=en_retard)),
             montant_total=Window(Sum(montant_conteste)),
         )
-        .order_by("created_at", "pk")[:limite]
+        .order_by("-retard", "created_at", "pk")[:limite]
     )
     apercu = [
         LitigeOuvert(
@@ -223,6 +230,7 @@ def litiges_ouverts(*, limite: int = APERCU) -> LitigesOuverts:
             montant=litige.montant,  # type: ignore[attr-defined]
             ouvert_le=litige.created_at,
             echeance=litige.echeance,
+            en_retard=bool(litige.retard),  # type: ignore[attr-defined]
         )
         for litige in lignes
     ]
@@ -233,4 +241,5 @@ def litiges_ouverts(*, limite: int = APERCU) -> LitigesOuverts:
         nombre=premier.nombre,  # type: ignore[attr-defined]
         montant=Decimal(premier.montant_total),  # type: ignore[attr-defined]
         apercu=apercu,
+        en_retard=premier.nombre_en_retard,  # type: ignore[attr-defined]
     )

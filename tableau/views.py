@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from recouvrement.tenancy.decorators import role_requis
 from recouvrement.tenancy.http import MembreRequest
 from recouvrement.tenancy.roles import voit_tous_les_clients
+from risque.selectors import depassements_plafond
 from tableau import graphiques, selectors
 from tableau.paralleles import chiffres_organisation
 
@@ -52,6 +53,7 @@ def tableau_de_bord(request: MembreRequest) -> HttpResponse:
         "graphique_dso": courbe_dso,
         "actions": selectors.actions_du_jour(aujourd_hui=aujourd_hui),
         "litiges": selectors.litiges_ouverts(),
+        "plafonds": depassements_plafond(limite=selectors.APERCU),
         "fenetre_jours": selectors.FENETRE_JOURS,
     }
     return render(request, "tableau/index.html", context)

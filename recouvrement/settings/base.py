@@ -176,7 +176,22 @@ CELERY_BEAT_SCHEDULE: dict[str, Any] = {
         "task": "relances.ordonnancer",
         "schedule": env.int("RELANCES_ORDONNANCEUR_SECONDES", default=5 * 60),
     },
+    # Risk scores and credit-limit alerts: each organisation once a day from 02:00 in its
+    # time zone (one journal row per organisation and day); a lost run is queued again.
+    "risque-ordonnancer": {"task": "risque.ordonnancer", "schedule": 15 * 60},
+    # The disputes' SLA reminders (near / past), by day in each organisation's time zone;
+    # run hourly so that a restarted beat misses no day: each reminder is claimed once.
+    "litiges-rappels": {"task": "litiges.rappels_ordonnancer", "schedule": 60 * 60},
+    # Payment plans (allocation, missed installments, broken plans) and promises (kept,
+    # broken): hourly, each organisation once its sending hour has passed; idempotent.
+    "relances-suivis-quotidiens": {"task": "relances.suivis_quotidiens", "schedule": 60 * 60},
+    # The finance directors' weekly digest: each organisation once its day and hour have
+    # come (one row per organisation and ISO week), and digests left behind sent again.
+    "synthese-ordonnancer": {"task": "synthese.ordonnancer", "schedule": 5 * 60},
 }
+
+# The application's public address, for the links in internal e-mails (disputes, credit limits).
+APP_URL = env("APP_URL", default="http://localhost:8000")
 
 # Dunning engine (relances).
 RELANCES_EXPEDITEUR = env("RELANCES_EXPEDITEUR", default="relances@recouvrement.localhost")

@@ -18,6 +18,7 @@ if env("REDIS_URL", default=""):
     CELERY_BROKER_URL = env("REDIS_URL")
 else:
     CELERY_BROKER_URL = "filesystem://"
+    (BROKER_DIR / "processed").mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(BROKER_DIR),
         "data_folder_out": str(BROKER_DIR),

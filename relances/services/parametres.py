@@ -81,6 +81,7 @@ PARAMETRES_FIELDS = (
     "taux_contractuel",
     "indemnite_forfaitaire",
     "delai_grace_promesse_jours",
+    "delai_grace_versement_jours",
     "charge_par_defaut",
 )
 # Who may be the default credit manager (replies and tasks go to them).

@@ -120,7 +120,18 @@ pages = ["/", "/tableau-de-bord/", "/clients/", "/clients/?tri=-encours", f"/cli
          f"/clients/{premier}/?onglet=relances", f"/clients/{premier}/?onglet=echeancier",
          f"/clients/{premier}/releve.pdf", "/factures/", "/factures/?statut=impayees&tranche=60%2B", "/relances/",
          "/relances/taches/", "/litiges/", f"/litiges/clients/{premier}/nouveau/", "/relances/scenarios/",
-         f"/relances/etapes/{etape}/modele/fr/", "/organisation/parametres/", "/demarrage/", "/exports/"]
+         f"/relances/etapes/{etape}/modele/fr/", "/organisation/parametres/", "/demarrage/", "/exports/",
+         "/litiges/parametres/", "/contentieux/", "/risque/clients-a-risque/", "/risque/factures-impayees/",
+         "/risque/impayes-par-commercial/", "/risque/bareme/", "/synthese/", "/synthese/apercu/", "/synthese/pdf/"]
+with unscoped(reason="test: the demo's issue-5 objects"):
+    from contentieux.models import DossierContentieux
+    from litiges.models import Litige
+    from relances.models import Echeancier
+    plan = Echeancier.objects.order_by("pk").first()
+    dossier = DossierContentieux.objects.order_by("pk").first()
+    litige = Litige.objects.order_by("pk").first()
+pages += [f"/clients/{plan.client_id}/?onglet=echeancier", f"/relances/echeanciers/{plan.pk}/accord.pdf",
+          f"/contentieux/{dossier.pk}/", f"/contentieux/{dossier.pk}/pdf/", f"/litiges/{litige.pk}/"]
 resultats = {}
 for role, user in membres.items():
     navigateur = Client(SERVER_NAME="127.0.0.1")
@@ -145,3 +156,43 @@ def test_every_page_answers_on_the_demo_data_on_sqlite(tmp_path: Path) -> None:
     admin = resultats[Role.ADMIN]
     assert all(code in (200, 302) for code in admin.values()), admin
     assert resultats[Role.COMMERCIAL]["/tableau-de-bord/"] == 403
+
+
+SUIVIS_SCRIPT = """
+import datetime, json
+from recouvrement.tenancy.context import organisation_scope
+from recouvrement.tenancy.models import Organisation
+from clients.models import Client
+from relances.models import Echeancier, Promesse, Versement
+from relances.services.echeanciers import echeanciers_imputer, echeanciers_suivre
+from relances.services.promesses import promesses_suivre
+from risque.services import scores_calculer
+with organisation_scope(Organisation.objects.order_by("pk").first()):
+    classes = sorted(set(Client.objects.values_list("classe_risque", flat=True)))
+    promesses = sorted(Promesse.objects.values_list("statut", flat=True))
+    plan = Echeancier.objects.get()
+    factures = list(plan.lignes.values_list("facture_id", flat=True))
+    echeanciers_imputer(jour=datetime.date(2026, 11, 28), facture_ids=factures)
+    promesses_suivre(jour=datetime.date(2026, 11, 28), facture_ids=factures)
+    premier = Versement.objects.filter(echeancier=plan).order_by("numero").first()
+    manque = echeanciers_suivre(jour=premier.date_echeance + datetime.timedelta(days=4))
+    rompu = echeanciers_suivre(jour=premier.date_echeance + datetime.timedelta(days=30))
+    scores_calculer(aujourd_hui=datetime.date(2026, 11, 28))
+resultat = {"classes": classes, "promesses": promesses, "messages": len(manque.messages), "rompus": rompu.rompus}
+print(json.dumps(resultat))
+"""
+
+
+def test_the_demo_holds_disputes_plans_promises_every_risk_class_and_its_follow_ups_run_on_sqlite(
+    tmp_path: Path,
+) -> None:
+    """The daily follow-ups of payment plans, promises and risk use portable SQL: ``make demo`` runs them."""
+    base = tmp_path / "demo.sqlite3"
+    manage("migrate", "--no-input", "-v", "0", base=base)
+    charger(base)
+    resultat = json.loads(manage("shell", "-c", SUIVIS_SCRIPT, base=base).strip().splitlines()[-1])
+    assert resultat["classes"] == ["A", "B", "C", "D", "E"]
+    assert resultat["promesses"] == ["en_cours", "rompue", "tenue"]
+    # The first installment missed (grace 3 days): its level-1 reminder; 30 days on, the plan is broken.
+    assert resultat["messages"] == 1
+    assert len(resultat["rompus"]) == 1

@@ -25,7 +25,7 @@ def test_a_sales_rep_sees_when_each_unpaid_invoice_was_last_chased_and_not_anoth
     p = portefeuille
     connecter(page, live_server, p.commercial.user.email)
     page.goto(f"{live_server.url}/clients/")
-    expect(page.get_by_role("link", name="Mes clients")).to_be_visible()
+    expect(page.get_by_role("link", name="Mes clients", exact=True)).to_be_visible()
     expect(page.get_by_role("link", name="Transports Durand SARL")).to_have_count(0)
     page.get_by_role("link", name="Boulangeries Martin SAS").click()
     expect(page.get_by_role("heading", name="Boulangeries Martin SAS")).to_be_visible()

@@ -41,6 +41,7 @@ def donnees(tenant, **champs):
         "relances-taux_contractuel": "",
         "relances-indemnite_forfaitaire": "40,00",
         "relances-delai_grace_promesse_jours": "5",
+        "relances-delai_grace_versement_jours": "4",
         "relances-charge_par_defaut": str(charge.pk),
     }
     for nom, valeur in champs.items():
@@ -76,6 +77,7 @@ def test_saving_the_profile_the_dunning_settings_and_the_aging_buckets(client, t
     assert parametres.calendrier == "FR-6AE"
     assert parametres.indemnite_forfaitaire == Decimal("40.00")
     assert parametres.delai_grace_promesse_jours == 5
+    assert parametres.delai_grace_versement_jours == 4
     assert parametres.charge_par_defaut_id == charge.pk
 
 

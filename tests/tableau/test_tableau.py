@@ -28,6 +28,7 @@ from relances.models import (
     Tache,
     TypeTache,
 )
+from relances.services.promesses import promesses_suivre
 from tableau import graphiques
 from tableau.selectors import actions_du_jour, litiges_ouverts
 from tests.conftest import compter_requetes
@@ -361,17 +362,20 @@ def test_actions_of_the_day(tenant_a):
         promesse(clients[2], None, today - 5 * J)  # client-wide, an invoice due before is open: broken
         promesse(clients[3], None, today - 5 * J)  # client-wide, nothing open: kept
         promesse(clients[0], ouverte, today - 60 * J)  # broken long ago: no longer an action of the day
-        promesse(clients[0], ouverte, today + 5 * J, statut=StatutPromesse.ROMPUE)  # marked broken
+        promesse(clients[0], ouverte, today + 5 * J, statut=StatutPromesse.ROMPUE)  # marked by hand: no task
 
+        # The daily follow-up records the broken ones and gives each a task: 3 more open tasks.
+        promesses_suivre(jour=today)
         actions = actions_du_jour(aujourd_hui=today)
 
-    assert (actions.appels, actions.taches) == (2, 3)
+    assert (actions.appels, actions.taches) == (2, 6)
     assert (actions.a_valider, actions.courriers_a_valider) == (2, 1)
     assert actions.courriers_a_imprimer == 1
     assert actions.echecs == 1
     assert actions.rebonds == 1
     assert actions.promesses_rompues == 3
-    assert [p.date_promise for p in actions.promesses] == [today - 5 * J, today - 3 * J, today + 5 * J]
+    # A broken promise stays an action while its task is open, however old.
+    assert [p.date_promise for p in actions.promesses] == [today - 60 * J, today - 5 * J, today - 3 * J]
     assert actions.delai_grace_jours == 2
 
 
@@ -498,7 +502,7 @@ def test_the_dashboard_runs_a_fixed_number_of_queries(client, tenant_a):
     assert grand == REQUETES_ATTENDUES
 
 
-REQUETES_ATTENDUES = 10
+REQUETES_ATTENDUES = 11
 
 
 def test_statuses_used_by_the_reports_are_the_model_ones():

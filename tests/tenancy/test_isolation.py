@@ -17,17 +17,28 @@ from django.utils import timezone
 
 from clients.events import evenement_record
 from clients.models import Client, Contact, Evenement
+from contentieux.models import DossierContentieux, LigneDossier
 from exports.models import Export
 from factures.models import Facture, Lettrage, Paiement
 from factures.services import lettrage_create
-from litiges.models import LigneLitige, Litige
+from litiges.models import (
+    CommentaireLitige,
+    DelaiLitige,
+    LigneLitige,
+    Litige,
+    ParametresLitige,
+    PieceJointeLitige,
+)
 from recouvrement.core.errors import TenantScopeError
 from recouvrement.tenancy.checks import tenant_models
 from recouvrement.tenancy.context import organisation_scope, unscoped, user_scope
 from recouvrement.tenancy.models import Invitation, Membre, Role
 from relances.models import (
+    Echeancier,
     Envoi,
     Etape,
+    LigneEcheancier,
+    MessageEcheancier,
     ModeleMessage,
     ParametresRelance,
     Pause,
@@ -38,7 +49,10 @@ from relances.models import (
     Scenario,
     ScenarioImpose,
     Tache,
+    Versement,
 )
+from risque.models import AlertePlafond, CalculRisqueJour, ScoreRisque
+from synthese.models import AbonnementSynthese, ParametresSynthese, SyntheseHebdo
 from tests.factories import (
     ClientFactory,
     ContactFactory,
@@ -99,7 +113,24 @@ def _litige() -> Litige:
     return litige
 
 
+def _dossier() -> DossierContentieux:
+    return DossierContentieux.objects.create(
+        client=ClientFactory(), destination="avocat", date_dossier=datetime.date(2026, 11, 26)
+    )
+
+
+def _echeancier() -> Echeancier:
+    return Echeancier.objects.create(client=ClientFactory(), montant_principal=Decimal("10.00"))
+
+
 MAKERS: dict[type, Callable[[], object]] = {
+    ScoreRisque: lambda: ScoreRisque.objects.create(
+        client=ClientFactory(), score=50, classe="C", encours=Decimal("0.00"), calcule_le=timezone.now()
+    ),
+    AlertePlafond: lambda: AlertePlafond.objects.create(
+        client=ClientFactory(), encours=Decimal("20.00"), plafond=Decimal("10.00")
+    ),
+    CalculRisqueJour: lambda: CalculRisqueJour.objects.create(jour=datetime.date(2026, 11, 26)),
     Membre: lambda: MembreFactory(role=Role.LECTURE),
     Invitation: _invitation,
     Client: ClientFactory,
@@ -125,12 +156,39 @@ MAKERS: dict[type, Callable[[], object]] = {
     ),
     Litige: _litige,
     LigneLitige: lambda: _litige().lignes.get(),  # noqa: PLW0108  (lazy: needs a scope)
+    CommentaireLitige: lambda: CommentaireLitige.objects.create(litige=_litige(), texte="Appelé"),
+    PieceJointeLitige: lambda: PieceJointeLitige.objects.create(
+        litige=_litige(), fichier="litiges/2026/11/x.pdf", nom_original="x.pdf", taille=3
+    ),
+    DelaiLitige: lambda: DelaiLitige.objects.create(type="prix", jours=12),
+    ParametresLitige: lambda: ParametresLitige.objects.create(),  # noqa: PLW0108  (lazy: needs a scope)
     Promesse: lambda: Promesse.objects.create(
         client=ClientFactory(), montant=Decimal("10.00"), date_promise=datetime.date(2026, 12, 1)
     ),
     Export: lambda: Export.objects.create(
         type="clients", format="csv", jour=datetime.date(2026, 11, 26), demande_par=MembreFactory()
     ),
+    Echeancier: _echeancier,
+    DossierContentieux: _dossier,
+    LigneDossier: lambda: LigneDossier.objects.create(
+        dossier=_dossier(), facture=FactureFactory(), montant_principal=Decimal("10.00")
+    ),
+    LigneEcheancier: lambda: LigneEcheancier.objects.create(
+        echeancier=_echeancier(), facture=FactureFactory(), montant=Decimal("10.00")
+    ),
+    Versement: lambda: Versement.objects.create(
+        echeancier=_echeancier(),
+        numero=1,
+        date_echeance=datetime.date(2026, 12, 10),
+        principal=Decimal("10.00"),
+        montant=Decimal("10.00"),
+    ),
+    MessageEcheancier: lambda: MessageEcheancier.objects.create(
+        echeancier=_echeancier(), type="accord", cle="accord:x"
+    ),
+    ParametresSynthese: lambda: ParametresSynthese.objects.create(),  # noqa: PLW0108  (lazy: needs a scope)
+    AbonnementSynthese: lambda: AbonnementSynthese.objects.create(membre=MembreFactory(role=Role.CHARGE), abonne=True),
+    SyntheseHebdo: lambda: SyntheseHebdo.objects.create(semaine=datetime.date(2026, 11, 16)),
 }
 
 

@@ -11,14 +11,16 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
+from contentieux.models import DossierContentieux
 from exports.models import Export, TypeExport
 from factures.services import lettrage_create
-from litiges.services import litige_ouvrir
+from litiges.services import litige_ouvrir, piece_ajouter
 from recouvrement.tenancy.models import Invitation, Role
-from relances.models import Envoi, Pause, RegleAffectation, StatutEnvoi, Tache
+from relances.models import Echeancier, Envoi, Pause, RegleAffectation, StatutEnvoi, Tache
 from tests.factories import (
     ClientFactory,
     ContactFactory,
@@ -82,8 +84,13 @@ def ids_of_a(tenant_a):
         pause = Pause.objects.create(client=client, motif="manuelle")
         regle = RegleAffectation.objects.create(ordre=1, nom="Règle", scenario=etape.scenario)
         litige = litige_ouvrir(client=client, factures=[(facture, None)], type="prix", description="Prix", auteur=None)
+        piece = piece_ajouter(litige=litige, fichier=SimpleUploadedFile("preuve.txt", b"preuve"), auteur=None)
         export = Export.objects.create(
             type=TypeExport.CLIENTS, format="csv", jour=datetime.date(2026, 11, 26), demande_par=tenant_a.membre
+        )
+        echeancier = Echeancier.objects.create(client=client, montant_principal=Decimal("10.00"))
+        dossier = DossierContentieux.objects.create(
+            client=client, destination="avocat", date_dossier=datetime.date(2026, 11, 26)
         )
     return {
         "client_id": client.pk,
@@ -97,11 +104,14 @@ def ids_of_a(tenant_a):
         "tache_id": tache.pk,
         "pause_id": pause.pk,
         "litige_id": litige.pk,
+        "piece_id": piece.pk,
         "etape_id": etape.pk,
         "scenario_id": etape.scenario_id,
         "regle_id": regle.pk,
         "langue": "fr",
         "export_id": export.pk,
+        "echeancier_id": echeancier.pk,
+        "dossier_id": dossier.pk,
     }
 
 

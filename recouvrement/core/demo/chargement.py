@@ -28,6 +28,7 @@ from decimal import Decimal
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.db.models import Count, Q
+from django.utils import timezone
 
 from clients.models import Client, Contact
 from clients.services import client_create, contact_create
@@ -102,6 +103,8 @@ def charger_demo(*, aujourd_hui: datetime.date, graine: int = 2026) -> DemoResum
             _relances_demo_parametrer(membres=membres)
             _ecrire(plan=plan, membres=membres, aujourd_hui=aujourd_hui)
         _taux_demo(aujourd_hui=aujourd_hui)
+        with organisation_scope(organisation):
+            _suivi_demo(membres=membres, aujourd_hui=aujourd_hui)
         return _resume(organisation=organisation, aujourd_hui=aujourd_hui, cree=True)
 
 
@@ -301,3 +304,90 @@ def _ecrire(*, plan: Plan, membres: dict[str, Membre], aujourd_hui: datetime.dat
                 date_lettrage=min(paiement.date_paiement + datetime.timedelta(days=1), aujourd_hui),
                 auteur=chargee,
             )
+
+
+def _suivi_demo(*, membres: dict[str, Membre], aujourd_hui: datetime.date) -> None:
+    """What keeps the customer and measures the risk: disputes, a payment plan, promises
+    (running, kept, broken), a litigation dossier, then every client's risk score.
+
+    Precondition: inside the demo organisation's scope and a transaction; the penalty rates known.
+    """
+    from contentieux.models import Destination
+    from contentieux.services import dossier_ouvrir
+    from litiges.demo import litiges_demo_creer
+    from relances.models import Promesse, StatutPromesse
+    from relances.services.echeanciers import echeancier_create
+    from relances.services.promesses import promesses_suivre
+    from relances.services.taches import promesse_create
+    from risque.services import scores_calculer
+
+    chargee = membres[f"credit@{DEMO_DOMAINE}"]
+    litiges = litiges_demo_creer(aujourd_hui=aujourd_hui, responsable=chargee)
+    pris = {litige.client_id for litige in litiges}
+
+    def en_retard(client: Client) -> list[Facture]:
+        return list(
+            Facture.objects.filter(
+                client=client, nature=Nature.FACTURE, statut__in=STATUTS_OUVERTS, date_echeance__lt=aujourd_hui
+            ).order_by("date_echeance", "pk")
+        )
+
+    candidats = [
+        client
+        for client in Client.objects.exclude(pk__in=pris).order_by("raison_sociale")
+        if len(en_retard(client)) >= 2
+    ]
+    if len(candidats) < 4:
+        return
+    plan_client, promesse_client, rompue_client, contentieux_client = candidats[:4]
+    echeancier_create(
+        client=plan_client,
+        factures=en_retard(plan_client)[:2],
+        cree_par=chargee,
+        auteur=chargee.user,
+        nombre=3,
+        premiere_date=aujourd_hui + datetime.timedelta(days=7),
+        note="Accord trouvé au téléphone avec la comptable : trois mensualités.",
+    )
+    promesse_create(
+        client=promesse_client,
+        facture=en_retard(promesse_client)[0],
+        montant=en_retard(promesse_client)[0].reste_du,
+        date_promise=aujourd_hui + datetime.timedelta(days=5),
+        prise_par=chargee,
+        note="Virement annoncé par le DAF.",
+        auteur=chargee.user,
+    )
+    # Taken earlier, their date past: the daily follow-up records the broken one and makes its task.
+    ancienne = en_retard(rompue_client)[0]
+    Promesse.objects.create(
+        client=rompue_client,
+        facture=ancienne,
+        montant=ancienne.reste_du,
+        date_promise=aujourd_hui - datetime.timedelta(days=12),
+        prise_par=chargee,
+        statut=StatutPromesse.EN_COURS,
+        note="« Le chèque part cette semaine. »",
+        created_at=timezone.now() - datetime.timedelta(days=20),
+    )
+    payee = Facture.objects.filter(nature=Nature.FACTURE, statut=Statut.PAYEE).order_by("-date_echeance").first()
+    if payee is not None:
+        Promesse.objects.create(
+            client=payee.client,
+            facture=payee,
+            montant=payee.montant_ttc,
+            date_promise=payee.date_echeance,
+            prise_par=chargee,
+            note="Paiement promis, paiement reçu.",
+        )
+    promesses_suivre(jour=aujourd_hui)
+    dossier_ouvrir(
+        client=contentieux_client,
+        factures=en_retard(contentieux_client)[:1],
+        destination=Destination.SOCIETE_RECOUVREMENT,
+        auteur=chargee.user,
+        note="Aucune réponse après trois relances et un appel.",
+        intervenant="Cabinet Recouvre & Associés",
+        jour=aujourd_hui,
+    )
+    scores_calculer(aujourd_hui=aujourd_hui)
