@@ -44,6 +44,7 @@ from clients.models import Client
 from factures.models import STATUTS_OUVERTS, Nature, Statut
 from recouvrement.core.errors import TenantScopeError
 from recouvrement.core.formats import montant_texte
+from recouvrement.core.sql import InstructionSql as _Sql
 from recouvrement.tenancy.context import current_organisation_id
 from recouvrement.tenancy.models import Membre, Organisation, Role
 from relances.models import ParametresRelance, StatutPromesse
@@ -106,31 +107,9 @@ def _in(valeurs: tuple[str, ...]) -> str:
     return "(" + ", ".join(f"'{v}'" for v in valeurs) + ")"
 
 
-class _Sql:
-    """A statement built in pieces, each with its positional parameters, in order."""
-
-    def __init__(self) -> None:
-        self.morceaux: list[str] = []
-        self.params: list[Any] = []
-
-    def __call__(self, morceau: str, *params: Any) -> _Sql:
-        self.morceaux.append(morceau)
-        self.params.extend(params)
-        return self
-
-    def texte(self) -> str:
-        return "\n".join(self.morceaux)
-
-
 def _executer(sql: _Sql) -> int:
     """Run a write; the number of rows written."""
-    with connection.cursor() as cursor:
-        cursor.execute(sql.texte(), sql.params)
-        if cursor.rowcount < 0 and connection.vendor == "sqlite":
-            # Python's sqlite3 gives no rowcount for a statement starting with WITH.
-            cursor.execute("SELECT changes()")
-            return int(cursor.fetchone()[0])
-        return max(cursor.rowcount, 0)
+    return sql.executer()
 
 
 def _organisation_id() -> int:

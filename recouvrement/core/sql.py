@@ -38,3 +38,30 @@ def executer(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return list(cursor.fetchall())
+
+
+class InstructionSql:
+    """A statement built in pieces, each with its positional parameters, in order
+    (the planning's and the risk score's set-based statements)."""
+
+    def __init__(self) -> None:
+        self.morceaux: list[str] = []
+        self.params: list[Any] = []
+
+    def __call__(self, morceau: str, *params: Any) -> InstructionSql:
+        self.morceaux.append(morceau)
+        self.params.extend(params)
+        return self
+
+    def texte(self) -> str:
+        return "\n".join(self.morceaux)
+
+    def executer(self) -> int:
+        """Run it; return the number of rows written."""
+        with connection.cursor() as cursor:
+            cursor.execute(self.texte(), self.params)
+            if cursor.rowcount < 0 and connection.vendor == "sqlite":
+                # Python's sqlite3 gives no rowcount for a statement starting with WITH.
+                cursor.execute("SELECT changes()")
+                return int(cursor.fetchone()[0])
+            return max(cursor.rowcount, 0)

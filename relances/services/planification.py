@@ -37,6 +37,7 @@ from django.utils.translation import gettext as _
 
 from factures.models import STATUTS_OUVERTS, Nature
 from recouvrement.core.errors import ApplicationError
+from recouvrement.core.sql import InstructionSql as _Sql
 from recouvrement.core.sql import en_date, executer
 from recouvrement.tenancy.context import current_organisation_id
 from relances import error_codes
@@ -170,29 +171,6 @@ def _expression_scenario(
     params.append(defaut)
     sinon = f"ELSE {_cast('bigint')}"
     return ("CASE " + " ".join(branches) + f" {sinon} END") if branches else _cast("bigint"), params
-
-
-class _Sql:
-    """A statement built in pieces, each with its positional parameters, in order."""
-
-    def __init__(self) -> None:
-        self.morceaux: list[str] = []
-        self.params: list[Any] = []
-
-    def __call__(self, morceau: str, *params: Any) -> _Sql:
-        self.morceaux.append(morceau)
-        self.params.extend(params)
-        return self
-
-    def executer(self) -> int:
-        """Run it; return the number of rows written."""
-        with connection.cursor() as cursor:
-            cursor.execute("\n".join(self.morceaux), self.params)
-            if cursor.rowcount < 0 and connection.vendor == "sqlite":
-                # Python's sqlite3 gives no rowcount for a statement starting with WITH.
-                cursor.execute("SELECT changes()")
-                return int(cursor.fetchone()[0])
-            return max(cursor.rowcount, 0)
 
 
 def _in(valeurs: tuple[str, ...]) -> str:
