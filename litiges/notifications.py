@@ -15,10 +15,8 @@ from __future__ import annotations
 import datetime
 import logging
 from decimal import Decimal
-from email.utils import formataddr
 from typing import Any
 
-from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.db.models import Q
@@ -29,7 +27,7 @@ from django.utils.translation import gettext as _
 
 from litiges.models import STATUTS_LITIGE_ACTIFS, Litige
 from litiges.selectors import rappel_jours_avant
-from recouvrement.core.formats import montant_texte
+from recouvrement.core.formats import montant_texte, url_absolue
 from recouvrement.tenancy.models import Membre, Organisation, Role
 from relances.models import ParametresRelance
 
@@ -39,11 +37,6 @@ AFFECTATION = "affectation"
 RAPPEL_PROCHE = "proche"
 RAPPEL_DEPASSE = "depasse"
 CHAMP_RAPPEL = {RAPPEL_PROCHE: "rappel_proche_envoye_le", RAPPEL_DEPASSE: "rappel_depasse_envoye_le"}
-
-
-def url_application() -> str:
-    """The address of the application in links of e-mails sent by workers (no request there)."""
-    return str(getattr(settings, "APP_URL", "") or "http://localhost:8000").rstrip("/")
 
 
 def destinataires_par_defaut() -> list[str]:
@@ -103,7 +96,7 @@ def _message_traduit(
         "total": montant_texte(total, devise),
         "echeance": litige.echeance,
         "jours": abs((litige.echeance - aujourd_hui).days) if litige.echeance else None,
-        "url": url_application() + reverse("litiges:detail", args=[litige.pk]),
+        "url": url_absolue(reverse("litiges:detail", args=[litige.pk])),
     }
     client = litige.client.raison_sociale
     if nature == AFFECTATION:
@@ -126,12 +119,7 @@ def _message_traduit(
         gabarit = "emails/litige_rappel"
     texte = render_to_string(f"{gabarit}.txt", contexte)
     html = render_to_string(f"{gabarit}.html", contexte)
-    expediteur = formataddr(
-        (
-            organisation.expediteur_nom or organisation.raison_sociale,
-            organisation.expediteur_email or settings.RELANCES_EXPEDITEUR,
-        )
-    )
+    expediteur = organisation.adresse_expediteur
     message = EmailMultiAlternatives(subject=sujet, body=texte, from_email=expediteur, to=destinataires)
     message.attach_alternative(html, "text/html")
     return message

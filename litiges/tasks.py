@@ -3,11 +3,8 @@ call ``litiges.notifications``. Beat runs ``litiges.rappels_ordonnancer`` (see s
 
 from __future__ import annotations
 
-import zoneinfo
-
 from celery import shared_task
 from django.db.models import Q
-from django.utils import timezone
 
 from litiges import notifications
 from litiges.models import STATUTS_LITIGE_ACTIFS, Litige
@@ -24,7 +21,7 @@ def litige_affectation_notifier(*, organisation_id: int, litige_id: int) -> bool
 @shared_task(base=TenantTask, name="litiges.rappels_envoyer", acks_late=True)
 def litiges_rappels_envoyer(*, organisation_id: int) -> dict[str, int]:
     organisation = Organisation.objects.get(pk=organisation_id)
-    aujourd_hui = timezone.now().astimezone(zoneinfo.ZoneInfo(organisation.fuseau_horaire)).date()
+    aujourd_hui = organisation.heure_locale().date()
     return notifications.rappels_envoyer(aujourd_hui=aujourd_hui)
 
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime
+from typing import Any
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Exists, Field, OuterRef, Prefetch, Q, QuerySet, Subquery
 
 from clients.models import Client
 from factures.models import STATUTS_OUVERTS, Facture, Nature
@@ -15,6 +16,7 @@ from relances.models import (
     Echeancier,
     Envoi,
     LigneEcheancier,
+    ParametresRelance,
     Pause,
     Promesse,
     Relance,
@@ -172,3 +174,14 @@ def echeancier_queryset(*, membre: Membre) -> QuerySet[Echeancier]:
     if not roles.voit_tous_les_clients(membre):
         queryset = queryset.filter(client__commercial=membre)
     return queryset
+
+
+def parametre_relance(nom: str) -> Any:
+    """One of the organisation's dunning settings (``ParametresRelance.<nom>``), or the
+    model's default while the organisation has none; reads only (never creates the row)."""
+    valeur = ParametresRelance.objects.values_list(nom, flat=True).first()
+    if valeur is not None:
+        return valeur
+    champ = ParametresRelance._meta.get_field(nom)
+    assert isinstance(champ, Field)
+    return champ.get_default()

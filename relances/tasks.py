@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime
 import logging
-import zoneinfo
 from typing import Any
 
 from celery import shared_task
@@ -32,7 +31,7 @@ ENVOIS_PAR_TACHE = 100
 
 
 def jour_local(organisation: Organisation, maintenant: datetime.datetime | None = None) -> datetime.datetime:
-    return (maintenant or timezone.now()).astimezone(zoneinfo.ZoneInfo(organisation.fuseau_horaire))
+    return organisation.heure_locale(maintenant)
 
 
 @shared_task(base=TenantTask, name="relances.planifier", acks_late=True)

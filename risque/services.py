@@ -26,15 +26,12 @@ from __future__ import annotations
 
 import datetime
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
-from email.utils import formataddr
 from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -43,11 +40,13 @@ from django.utils.translation import gettext as _
 from clients.models import Client
 from factures.models import STATUTS_OUVERTS, Nature, Statut
 from recouvrement.core.errors import TenantScopeError
-from recouvrement.core.formats import montant_texte
+from recouvrement.core.formats import montant_texte, url_absolue
 from recouvrement.core.sql import InstructionSql as _Sql
+from recouvrement.core.sql import plans_ensemblistes as _plans_ensemblistes
 from recouvrement.tenancy.context import current_organisation_id
 from recouvrement.tenancy.models import Membre, Organisation, Role
 from relances.models import ParametresRelance, StatutPromesse
+from relances.selectors import parametre_relance
 from risque import bareme
 from risque.models import AlertePlafond, CalculRisqueJour
 
@@ -125,34 +124,8 @@ def _verrouiller(organisation_id: int) -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [VERROU_RISQUE, organisation_id])
 
 
-@contextmanager
-def _plans_ensemblistes(actif: bool) -> Iterator[None]:
-    """Hash joins, not nested loops, inside the block (PostgreSQL, a whole organisation).
-
-    As for the planning (``relances.services.planification._plans_ensemblistes``): with the
-    row-level security predicate the planner estimates about one row per table and picks
-    nested loops whose inner side rescans the organisation's rows for every outer row (the
-    allocations for every invoice). Measured on 100,000 invoices of 2,000 clients: more than
-    10 minutes with nested loops. These statements always read a whole organisation.
-    """
-    if not actif or connection.vendor != "postgresql":
-        yield
-        return
-    with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL enable_nestloop = off")
-    try:
-        yield
-    finally:
-        if connection.connection is not None and not connection.needs_rollback:
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL enable_nestloop = on")
-
-
 def _delai_grace_promesse() -> int:
-    delai = ParametresRelance.objects.values_list("delai_grace_promesse_jours", flat=True).first()
-    if delai is None:
-        return int(ParametresRelance._meta.get_field("delai_grace_promesse_jours").get_default())
-    return int(delai)
+    return int(parametre_relance("delai_grace_promesse_jours"))
 
 
 # ---------------------------------------------------------------------------
@@ -563,11 +536,6 @@ def calcul_nocturne(*, jour: datetime.date) -> ResultatCalcul:
 # ---------------------------------------------------------------------------
 
 
-def url_application() -> str:
-    """The address of the application in links of e-mails sent by workers (no request there)."""
-    return str(getattr(settings, "APP_URL", "") or "http://localhost:8000").rstrip("/")
-
-
 def charges_de_recouvrement() -> list[Membre]:
     """The credit managers told of an alert: the organisation's default one, else every active chargé."""
     parametres = ParametresRelance.objects.select_related("charge_par_defaut__user").first()
@@ -599,7 +567,7 @@ def _alerte_message(
             "encours": montant_texte(alerte.encours, client.devise),
             "plafond": montant_texte(alerte.plafond, client.devise),
             "depassement": montant_texte(alerte.depassement, client.devise),
-            "url": url_application() + reverse("clients:detail", args=[client.pk]),
+            "url": url_absolue(reverse("clients:detail", args=[client.pk])),
         }
         sujet = _("Plafond de crédit dépassé : %(client)s (%(depassement)s au-delà)") % {
             "client": client.raison_sociale,
@@ -607,12 +575,7 @@ def _alerte_message(
         }
         texte = render_to_string("emails/risque_alerte_plafond.txt", contexte)
         html = render_to_string("emails/risque_alerte_plafond.html", contexte)
-    expediteur = formataddr(
-        (
-            organisation.expediteur_nom or organisation.raison_sociale,
-            organisation.expediteur_email or settings.RELANCES_EXPEDITEUR,
-        )
-    )
+    expediteur = organisation.adresse_expediteur
     domaine = settings.RELANCES_DOMAINE_MESSAGE_ID
     message = EmailMultiAlternatives(
         subject=sujet,
@@ -651,3 +614,21 @@ def alerte_notifier(*, alerte_id: int) -> bool:
     alerte.destinataires = destinataires
     alerte.save(update_fields=["destinataires"])
     return bool(destinataires)
+
+
+def calcul_du_jour_reserver(
+    *, jour: datetime.date, maintenant: datetime.datetime, delai_reprise: datetime.timedelta
+) -> bool:
+    """Claim the organisation's computation of ``jour``: its journal row, unique per day, so that
+    two schedulers (or one run every few minutes) queue it once. A day claimed but not finished
+    after ``delai_reprise`` is claimed again. Precondition: inside the organisation's scope."""
+    try:
+        with transaction.atomic():
+            CalculRisqueJour.objects.create(jour=jour, demarre_le=maintenant)
+    except IntegrityError:
+        return bool(
+            CalculRisqueJour.objects.filter(
+                jour=jour, termine_le__isnull=True, demarre_le__lt=maintenant - delai_reprise
+            ).update(demarre_le=maintenant)
+        )
+    return True

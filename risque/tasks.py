@@ -5,19 +5,16 @@ from __future__ import annotations
 
 import datetime
 import smtplib
-import zoneinfo
 from dataclasses import asdict
 from typing import Any
 
 from celery import shared_task
-from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from recouvrement.tenancy.context import organisation_scope, unscoped
 from recouvrement.tenancy.models import Organisation
 from recouvrement.tenancy.tasks import TenantTask
 from risque import services
-from risque.models import CalculRisqueJour
 
 # The nightly computation of an organisation starts from this local hour (payments of
 # the day before are in by then), on every day of the week.
@@ -52,20 +49,13 @@ def risque_ordonnancer() -> int:
         organisations = list(Organisation.objects.order_by("pk"))
     lancees = 0
     for organisation in organisations:
-        local = maintenant.astimezone(zoneinfo.ZoneInfo(organisation.fuseau_horaire))
+        local = organisation.heure_locale(maintenant)
         if local.time() < HEURE_CALCUL:
             continue
         jour = local.date()
         with organisation_scope(organisation):
-            try:
-                with transaction.atomic():
-                    CalculRisqueJour.objects.create(jour=jour, demarre_le=maintenant)
-            except IntegrityError:
-                # Claimed already today: queued again only if it never finished.
-                if not CalculRisqueJour.objects.filter(
-                    jour=jour, termine_le__isnull=True, demarre_le__lt=maintenant - DELAI_REPRISE
-                ).update(demarre_le=maintenant):
-                    continue
+            if not services.calcul_du_jour_reserver(jour=jour, maintenant=maintenant, delai_reprise=DELAI_REPRISE):
+                continue
         risque_calculer.delay(organisation_id=organisation.pk, jour=jour.isoformat())
         lancees += 1
     return lancees

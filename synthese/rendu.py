@@ -8,7 +8,6 @@ inside ``translation.override(organisation.langue)``.
 from __future__ import annotations
 
 import base64
-from email.headerregistry import Address
 from typing import Any
 
 from django.conf import settings
@@ -117,10 +116,7 @@ def message(
     """The e-mail: plain text, HTML with the charts inline, the PDF attached; ``cle`` is its Message-ID."""
     organisation = synthese.organisation
     images = images if images is not None else graphiques_png(synthese)
-    expediteur_email = organisation.expediteur_email or settings.RELANCES_EXPEDITEUR
-    expediteur = str(
-        Address(display_name=organisation.expediteur_nom or organisation.raison_sociale, addr_spec=expediteur_email)
-    )
+    expediteur = organisation.adresse_expediteur
     courriel = MessageAvecImages(
         subject=sujet(synthese),
         body=texte(synthese),

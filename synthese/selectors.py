@@ -27,7 +27,6 @@ from typing import Any, cast
 
 from django.db.models import Count, DecimalField, Q, Sum, Window
 from django.db.models.functions import Coalesce
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from clients.models import ClasseRisque, Client
@@ -91,7 +90,7 @@ def lundi_de(jour: datetime.date) -> datetime.date:
 
 def semaine_passee(organisation: Organisation, maintenant: datetime.datetime | None = None) -> Semaine:
     """The last complete week in the organisation's time zone (the one a digest sent now covers)."""
-    local = (maintenant or timezone.now()).astimezone(zoneinfo.ZoneInfo(organisation.fuseau_horaire))
+    local = organisation.heure_locale(maintenant)
     return Semaine(lundi=lundi_de(local.date()) - datetime.timedelta(days=7), fuseau=organisation.fuseau_horaire)
 
 
@@ -598,7 +597,7 @@ def synthese_calculer(
     (the organisation's local date by default) dates the lists of today.
     """
     if aujourd_hui is None:
-        aujourd_hui = timezone.now().astimezone(zoneinfo.ZoneInfo(organisation.fuseau_horaire)).date()
+        aujourd_hui = organisation.heure_locale().date()
     nombre, litiges = litiges_hors_delai(organisation=organisation, aujourd_hui=aujourd_hui)
     return Synthese(
         organisation=organisation,

@@ -148,7 +148,7 @@ def semaine_due(
     """The Monday of the past week if its digest is due (this week's day and hour have come, local time)."""
     if not parametres.actif:
         return None
-    local = maintenant.astimezone(zoneinfo.ZoneInfo(organisation.fuseau_horaire))
+    local = organisation.heure_locale(maintenant)
     lundi = lundi_de(local.date())
     if local < moment_envoi(organisation, parametres, lundi):
         return None

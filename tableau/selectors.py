@@ -32,7 +32,6 @@ from relances.models import (
     Canal,
     Envoi,
     Livraison,
-    ParametresRelance,
     Promesse,
     StatutEnvoi,
     StatutPromesse,
@@ -40,6 +39,7 @@ from relances.models import (
     Tache,
     TypeTache,
 )
+from relances.selectors import parametre_relance
 
 # Bounced sends and broken promises older than this are no longer "of the day":
 # the bounce left a task to find another contact, and after a broken promise
@@ -83,22 +83,17 @@ class ActionsDuJour:
 
 def delai_grace_promesse() -> int:
     """The organisation's grace period after a promised date (the model's default until set)."""
-    delai = ParametresRelance.objects.values_list("delai_grace_promesse_jours", flat=True).first()
-    if delai is None:
-        return int(ParametresRelance._meta.get_field("delai_grace_promesse_jours").get_default())
-    return int(delai)
+    return int(parametre_relance("delai_grace_promesse_jours"))
 
 
-def promesses_rompues(*, aujourd_hui: datetime.date, delai_grace_jours: int) -> tuple[int, list[PromesseRompue]]:
+def promesses_rompues() -> tuple[int, list[PromesseRompue]]:
     """The number of broken promises still to deal with, and the oldest ``APERCU`` of them. One query.
 
     The daily follow-up (``relances.services.promesses.promesses_suivre``) records a
     promise "rompue" once its date plus the grace period has passed without the
     payment, and gives someone a task (``cle`` « promesse-rompue:<id> »): a broken
-    promise counts here while that task is still open. (``aujourd_hui`` and
-    ``delai_grace_jours`` are no longer needed: the status says it.)
+    promise counts here while that task is still open.
     """
-    del aujourd_hui, delai_grace_jours
     tache_ouverte = Tache.objects.filter(
         type=TypeTache.PROMESSE_ROMPUE,
         statut=StatutTache.A_FAIRE,
@@ -153,8 +148,8 @@ def actions_du_jour(*, aujourd_hui: datetime.date) -> ActionsDuJour:
         echecs=Count("pk", filter=Q(statut=StatutEnvoi.ECHEC)),
         rebonds=Count("pk", filter=rebond),
     )
-    grace = delai_grace_promesse()
-    nombre, apercu = promesses_rompues(aujourd_hui=aujourd_hui, delai_grace_jours=grace)
+    grace = delai_grace_promesse()  # shown beside the broken promises
+    nombre, apercu = promesses_rompues()
     return ActionsDuJour(
         appels=taches["appels"],
         taches=taches["toutes"],

@@ -3,8 +3,12 @@ and the base class of every tenant-owned model (``TenantModel``)."""
 
 from __future__ import annotations
 
+import datetime
+import zoneinfo
+from email.utils import formataddr
 from typing import Any, ClassVar
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.core.exceptions import ValidationError
 from django.core.validators import FileExtensionValidator
@@ -128,6 +132,19 @@ class Organisation(models.Model):
 
     def __str__(self) -> str:
         return self.raison_sociale
+
+    def heure_locale(self, maintenant: datetime.datetime | None = None) -> datetime.datetime:
+        """``maintenant`` (by default now) in the organisation's time zone: its day and hour for
+        every job that runs at a local time (planning, reminders, scores, the digest)."""
+        return (maintenant or timezone.now()).astimezone(zoneinfo.ZoneInfo(self.fuseau_horaire))
+
+    @property
+    def adresse_expediteur(self) -> str:
+        """« Nom <adresse> » of every e-mail the organisation sends (reminders, notifications,
+        the digest): its sender identity, else its name and the platform's address."""
+        return formataddr(
+            (self.expediteur_nom or self.raison_sociale, self.expediteur_email or settings.RELANCES_EXPEDITEUR)
+        )
 
     def clean(self) -> None:
         bornes = self.tranches_balance_agee

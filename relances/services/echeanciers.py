@@ -48,8 +48,6 @@ from relances.models import (
     LigneEcheancier,
     MessageEcheancier,
     MotifPause,
-    ParametresRelance,
-    Pause,
     StatutEcheancier,
     StatutMessageEcheancier,
     StatutVersement,
@@ -58,7 +56,8 @@ from relances.models import (
     TypeTache,
     Versement,
 )
-from relances.services.pauses import relances_en_attente_retirer
+from relances.selectors import parametre_relance
+from relances.services.pauses import pauses_factures_create, pauses_lever_en_masse
 
 CENTIME = Decimal("0.01")
 NOMBRE_MAX_VERSEMENTS = 60
@@ -280,21 +279,13 @@ def echeancier_create(
             for ligne in lignes
         ]
     )
-    # One pause per invoice, written at once; their pending reminders withdrawn in one pass.
-    cree_par_user = auteur if getattr(auteur, "is_authenticated", False) else None
-    Pause.objects.bulk_create(
-        [
-            Pause(
-                facture=f,
-                motif=MotifPause.ECHEANCIER,
-                origine=echeancier.origine,
-                commentaire=str(echeancier),
-                cree_par=cree_par_user,
-            )
-            for f in factures
-        ]
+    pauses_factures_create(
+        motif=MotifPause.ECHEANCIER,
+        factures=list(factures),
+        origine=echeancier.origine,
+        commentaire=str(echeancier),
+        auteur=auteur,
     )
-    relances_en_attente_retirer(cible=Q(facture_id__in=[f.pk for f in factures]))
     evenement_record(
         client=client,
         type=TypeEvenementEcheancier.CREE,
@@ -318,9 +309,7 @@ def echeancier_create(
 
 def _pauses_lever(echeancier: Echeancier, auteur: Any = None) -> int:
     """Lift the plan's pauses at once (dunning resumes at each invoice's latest due step)."""
-    return Pause.objects.filter(origine=echeancier.origine, levee_le__isnull=True).update(
-        levee_le=timezone.now(), levee_par=auteur if getattr(auteur, "is_authenticated", False) else None
-    )
+    return pauses_lever_en_masse(origine=echeancier.origine, auteur=auteur)
 
 
 def _messages_en_attente_annuler(echeancier_ids: Sequence[int]) -> None:
@@ -440,10 +429,7 @@ def _plans_de(facture_ids: Sequence[int] | None) -> Any:
 
 
 def _grace_versement() -> int:
-    grace = ParametresRelance.objects.values_list("delai_grace_versement_jours", flat=True).first()
-    if grace is None:
-        return int(ParametresRelance._meta.get_field("delai_grace_versement_jours").get_default())
-    return int(grace)
+    return int(parametre_relance("delai_grace_versement_jours"))
 
 
 # An installment is missed the day after its due date plus the grace period (day M).
@@ -627,8 +613,7 @@ def _destinataires(client: Client) -> list[str]:
 
 
 def _expediteur(organisation: Organisation) -> str:
-    nom = organisation.expediteur_nom or organisation.raison_sociale
-    return formataddr((nom, organisation.expediteur_email or settings.RELANCES_EXPEDITEUR))
+    return organisation.adresse_expediteur
 
 
 def _repondre_a(echeancier: Echeancier) -> list[str]:

@@ -395,11 +395,7 @@ def _message(
 ) -> EmailMultiAlternatives:
     destinataires = envoi.destinataires
     domaine = settings.RELANCES_DOMAINE_MESSAGE_ID
-    expediteur = (
-        _adresse(organisation.expediteur_nom or organisation.raison_sociale, organisation.expediteur_email)
-        if organisation.expediteur_email
-        else _adresse(organisation.expediteur_nom or organisation.raison_sociale, settings.RELANCES_EXPEDITEUR)
-    )
+    expediteur = organisation.adresse_expediteur
     message = EmailMultiAlternatives(
         subject=envoi.sujet,
         body=envoi.corps_texte,

@@ -96,6 +96,35 @@ def pause_lever(*, pause: Pause, auteur: Any = None, a_la_main: bool = False) ->
     return pause
 
 
+def pauses_factures_create(
+    *, motif: str, factures: list[Facture], origine: str, commentaire: str = "", auteur: Any = None
+) -> list[Pause]:
+    """Pause many invoices at once (a payment plan's): the pauses in one INSERT, their pending
+    reminders withdrawn in one pass. The caller records one event for the whole set."""
+    pauses = Pause.objects.bulk_create(
+        [
+            Pause(
+                facture=facture,
+                motif=motif,
+                origine=origine,
+                commentaire=commentaire[:500],
+                cree_par=auteur if getattr(auteur, "is_authenticated", False) else None,
+            )
+            for facture in factures
+        ]
+    )
+    relances_en_attente_retirer(cible=Q(facture_id__in=[f.pk for f in factures]))
+    return pauses
+
+
+def pauses_lever_en_masse(*, origine: str, auteur: Any = None) -> int:
+    """Lift every active pause of ``origine`` in one UPDATE (the caller records one event);
+    the next planning takes the invoices again at their latest due step."""
+    return Pause.objects.filter(origine=origine, levee_le__isnull=True).update(
+        levee_le=timezone.now(), levee_par=auteur if getattr(auteur, "is_authenticated", False) else None
+    )
+
+
 def pauses_lever_par_origine(*, origine: str, auteur: Any = None) -> int:
     """Lift every active pause created by ``origine`` (e.g. « litige:12 » when the dispute is resolved)."""
     pauses = list(Pause.objects.filter(origine=origine, levee_le__isnull=True))

@@ -26,8 +26,6 @@ second run a no-op anyway.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,6 +37,7 @@ from factures.models import STATUTS_OUVERTS, Nature
 from recouvrement.core.errors import ApplicationError
 from recouvrement.core.sql import InstructionSql as _Sql
 from recouvrement.core.sql import en_date, executer
+from recouvrement.core.sql import plans_ensemblistes as _plans_ensemblistes
 from recouvrement.tenancy.context import current_organisation_id
 from relances import error_codes
 from relances.calendrier import est_jour_ouvre, prochain_jour_ouvre
@@ -72,32 +71,6 @@ class ResultatPlanification:
 def _cast(type_sql: str) -> str:
     """A typed placeholder: PostgreSQL needs the type of VALUES parameters, SQLite must not get one."""
     return f"CAST(%s AS {type_sql})" if connection.vendor == "postgresql" else "%s"
-
-
-@contextmanager
-def _plans_ensemblistes() -> Iterator[None]:
-    """Hash joins, not nested loops, inside the block (PostgreSQL; ``SET LOCAL`` then back on).
-
-    With the row-level security predicate (a range on ``tenant_id``) on top of
-    the explicit ``tenant_id = N`` of these statements, the planner estimates
-    about one row per table for an organisation that has a thousand, and picks
-    nested loops whose inner side rescans the organisation's rows for every
-    outer row. Measured on the planning benchmark (bench/README.md): a day of
-    one organisation with 1,000 open invoices took 233 ms with nested loops and
-    27 ms without. The statements here always touch a whole organisation:
-    hash joins are the right plan whatever the estimate.
-    """
-    if connection.vendor != "postgresql":
-        yield
-        return
-    with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL enable_nestloop = off")
-    try:
-        yield
-    finally:
-        if connection.connection is not None and not connection.needs_rollback:
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL enable_nestloop = on")
 
 
 def _verrou_organisation(organisation_id: int) -> None:

@@ -31,7 +31,8 @@ from django.utils.translation import gettext_lazy as _lazy
 from clients.events import evenement_record
 from recouvrement.core.formats import montant_texte
 from recouvrement.tenancy.context import current_organisation_id
-from relances.models import ParametresRelance, Promesse, Tache, TypeTache
+from relances.models import Promesse, Tache, TypeTache
+from relances.selectors import parametre_relance
 from relances.services.pauses import pauses_lever_par_origine
 
 
@@ -86,10 +87,7 @@ class SuiviPromesses:
 
 
 def _grace() -> int:
-    grace = ParametresRelance.objects.values_list("delai_grace_promesse_jours", flat=True).first()
-    if grace is None:
-        return int(ParametresRelance._meta.get_field("delai_grace_promesse_jours").get_default())
-    return int(grace)
+    return int(parametre_relance("delai_grace_promesse_jours"))
 
 
 @transaction.atomic
