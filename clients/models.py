@@ -212,12 +212,22 @@ class Contact(TenantModel):
     opt_out = models.BooleanField(_("ne plus relancer par e-mail"), default=False)
     email_invalide = models.BooleanField(_("adresse en échec (bounce)"), default=False)
     email_invalide_le = models.DateTimeField(null=True, blank=True)
+    external_id = models.CharField(_("identifiant externe"), max_length=100, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta(TenantModel.Meta):
         verbose_name = _("contact")
         verbose_name_plural = _("contacts")
         ordering = ["nom", "prenom"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "external_id"],
+                condition=~Q(external_id=""),
+                name="contact_external_id_unique",
+                violation_error_code="contact_external_id_unique",
+                violation_error_message=_("Un contact de votre organisation a déjà cet identifiant externe."),
+            ),
+        ]
         indexes = [models.Index(fields=["tenant", "client"], name="contact_tenant_client_idx")]
 
     def __str__(self) -> str:

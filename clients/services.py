@@ -53,6 +53,7 @@ CONTACT_FIELDS = (
     "role_signataire",
     "role_direction",
     "opt_out",
+    "external_id",
 )
 
 

@@ -61,3 +61,65 @@ def colonnes_factures(*, aujourd_hui: Any) -> list[Colonne]:
         Colonne(_("Dernière relance"), DATE, lambda f: f.derniere_relance_le),
         Colonne(_("Étape de la dernière relance"), TEXTE, lambda f: f.derniere_relance_etape),
     ]
+
+
+def _montant_de_tranche(i: int) -> Any:
+    return lambda ligne: ligne.tranches[i]
+
+
+def colonnes_balance(tranches: Any) -> list[Colonne]:
+    """Rows: ``exports.tables.LigneBalance`` (one per client, then the total line)."""
+    colonnes = [
+        Colonne(_("Client"), TEXTE, lambda ligne: _("Total") if ligne.est_total else ligne.raison_sociale),
+        Colonne(_("SIREN"), TEXTE, lambda ligne: ligne.siren),
+        Colonne(_("Commercial"), TEXTE, lambda ligne: ligne.commercial),
+    ]
+    for i, tranche in enumerate(tranches):
+        colonnes.append(Colonne(str(tranche.label), MONTANT, _montant_de_tranche(i)))
+    colonnes += [
+        Colonne(_("Avoirs non imputés"), MONTANT, lambda ligne: ligne.credit),
+        Colonne(_("Échu"), MONTANT, lambda ligne: ligne.echu),
+        Colonne(_("Encours"), MONTANT, lambda ligne: ligne.encours),
+        Colonne(_("Devise"), TEXTE, lambda ligne: ligne.devise),
+    ]
+    return colonnes
+
+
+def colonnes_relances() -> list[Colonne]:
+    """Rows: ``relances.models.Envoi`` from ``exports.tables.relances_lignes``."""
+    return [
+        Colonne(_("Date prévue"), DATE, lambda e: e.date_prevue),
+        Colonne(_("Envoyée le"), DATE, lambda e: e.envoye_le),
+        Colonne(_("Client"), TEXTE, lambda e: e.client.raison_sociale),
+        Colonne(_("SIREN du client"), TEXTE, lambda e: e.client.siren),
+        Colonne(_("Factures"), TEXTE, lambda e: e.factures_numeros),
+        Colonne(_("Scénario"), TEXTE, lambda e: e.etape.scenario.nom),
+        Colonne(_("Étape"), TEXTE, lambda e: e.etape.nom),
+        Colonne(_("Canal"), TEXTE, lambda e: e.get_canal_display()),
+        Colonne(_("Statut"), TEXTE, lambda e: e.get_statut_display()),
+        Colonne(_("Livraison"), TEXTE, lambda e: e.get_livraison_display() if e.livraison else ""),
+        Colonne(_("Livraison le"), DATE, lambda e: e.livraison_le),
+        Colonne(_("Objet"), TEXTE, lambda e: e.sujet),
+        Colonne(_("Validée par"), TEXTE, lambda e: str(e.valide_par) if e.valide_par_id else ""),
+        Colonne(_("Erreur"), TEXTE, lambda e: e.erreur),
+    ]
+
+
+def colonnes_litiges() -> list[Colonne]:
+    """Rows: ``litiges.models.Litige`` from ``exports.tables.litiges_lignes``."""
+    return [
+        Colonne(_("Ouvert le"), DATE, lambda litige: litige.created_at),
+        Colonne(_("Client"), TEXTE, lambda litige: litige.client.raison_sociale),
+        Colonne(_("SIREN du client"), TEXTE, lambda litige: litige.client.siren),
+        Colonne(_("Type"), TEXTE, lambda litige: litige.get_type_display()),
+        Colonne(_("Factures"), TEXTE, lambda litige: litige.factures_numeros),
+        Colonne(_("Montant contesté"), MONTANT, lambda litige: litige.montant_conteste),
+        Colonne(_("Soulevé par"), TEXTE, lambda litige: litige.souleve_par),
+        Colonne(_("Responsable"), TEXTE, lambda litige: _nom(litige.responsable)),
+        Colonne(_("À résoudre avant le"), DATE, lambda litige: litige.echeance),
+        Colonne(_("En retard"), TEXTE, lambda litige: _oui_non(litige.retard)),
+        Colonne(_("Statut"), TEXTE, lambda litige: litige.get_statut_display()),
+        Colonne(_("Résolu le"), DATE, lambda litige: litige.resolu_le),
+        Colonne(_("Description"), TEXTE, lambda litige: litige.description),
+        Colonne(_("Résolution"), TEXTE, lambda litige: litige.resolution),
+    ]

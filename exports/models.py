@@ -13,6 +13,9 @@ class TypeExport(models.TextChoices):
     CLIENTS = "clients", _("Liste des clients")
     FACTURES = "factures", _("Liste des factures")
     COURRIERS = "courriers", _("Lot de courriers à imprimer")
+    BALANCE_AGEE = "balance_agee", _("Balance âgée par client")
+    RELANCES = "relances", _("Historique des relances")
+    LITIGES = "litiges", _("Liste des litiges")
 
 
 class FormatExport(models.TextChoices):

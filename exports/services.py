@@ -21,13 +21,22 @@ from django.core.files import File
 from django.db import transaction
 from django.http import QueryDict
 from django.utils import timezone, translation
+from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from clients.filtres import client_filtres, client_lignes, client_total
-from exports.colonnes import colonnes_clients, colonnes_factures
+from exports import tables
+from exports.colonnes import (
+    colonnes_balance,
+    colonnes_clients,
+    colonnes_factures,
+    colonnes_litiges,
+    colonnes_relances,
+)
 from exports.ecriture import Colonne, ecrire_csv, ecrire_xlsx
 from exports.models import Export, FormatExport, StatutExport, TypeExport
 from factures.filtres import FactureFiltreForm, facture_filtrer, facture_lignes
+from factures.rapports import tranches as tranches_de
 from recouvrement.core.errors import ApplicationError
 from recouvrement.tenancy.models import Membre, Organisation
 
@@ -40,9 +49,15 @@ TYPES_CONTENU: dict[str, str] = {
 }
 
 
-def seuil_synchrone() -> int:
+# A PDF page holds about 30 rows and WeasyPrint lays out a few pages a second:
+# beyond this many rows a PDF is built by a worker, whatever the CSV/XLSX threshold.
+PDF_SYNCHRONE_MAX = 200
+
+
+def seuil_synchrone(format: str = FormatExport.CSV) -> int:
     """Up to this many rows an export is sent at once; beyond, a worker builds it."""
-    return int(settings.EXPORTS_SYNCHRONE_MAX)
+    seuil = int(settings.EXPORTS_SYNCHRONE_MAX)
+    return min(seuil, PDF_SYNCHRONE_MAX) if format == FormatExport.PDF else seuil
 
 
 @dataclass
@@ -55,9 +70,11 @@ class Table:
     total: int
     lignes: Callable[[], Iterator[Any]]
     filtres: dict[str, str]
+    # Writes the PDF of the rows (the aging balance only): ``pdf(sortie, lignes)``.
+    pdf: Callable[[Any, Iterable[Any]], None] | None = None
 
     def nom_fichier(self, *, format: str, jour: datetime.date) -> str:
-        return f"{self.titre.lower()}-{jour.isoformat()}.{format}"
+        return f"{slugify(self.titre)}-{jour.isoformat()}.{format}"
 
 
 def table_preparer(
@@ -89,7 +106,60 @@ def table_preparer(
             ),
             filtres=filtres_factures.parametres(),
         )
+    if type == TypeExport.BALANCE_AGEE:
+        return _table_balance(membre=membre, organisation=organisation, filtres=filtres, jour=jour)
+    if type == TypeExport.RELANCES:
+        filtres_relances = tables.relances_filtres(filtres)
+        return Table(
+            titre=_("Relances"),
+            colonnes=colonnes_relances(),
+            total=tables.relances_queryset(membre=membre, filtres=filtres_relances).count(),
+            lignes=lambda: tables.relances_lignes(membre=membre, filtres=filtres_relances),
+            filtres=filtres_relances.parametres(),
+        )
+    if type == TypeExport.LITIGES:
+        filtres_litiges, parametres = tables.litiges_filtres(donnees=filtres)
+        return Table(
+            titre=_("Litiges"),
+            colonnes=colonnes_litiges(),
+            total=tables.litiges_queryset(membre=membre, filtres=filtres_litiges, aujourd_hui=jour).count(),
+            lignes=lambda: tables.litiges_lignes(membre=membre, filtres=filtres_litiges, aujourd_hui=jour),
+            filtres=parametres,
+        )
     raise ApplicationError(_("Type d'export inconnu."), code="export_type_inconnu", field="type")
+
+
+def _table_balance(
+    *, membre: Membre, organisation: Organisation, filtres: QueryDict | dict[str, Any], jour: datetime.date
+) -> Table:
+    """The aging balance by client, for the clients of the client list's filters."""
+    filtres_clients = client_filtres(membre=membre, donnees=filtres)
+    liste_tranches = tranches_de(organisation.tranches_balance_agee)
+    colonnes = colonnes_balance(liste_tranches)
+
+    def pdf(sortie: Any, lignes: Iterable[Any]) -> None:
+        from exports.pdf import ecrire_balance_pdf
+
+        ecrire_balance_pdf(
+            sortie,
+            lignes,
+            organisation=organisation,
+            membre=membre,
+            tranches=liste_tranches,
+            jour=jour,
+            filtres=filtres_clients,
+        )
+
+    return Table(
+        titre=_("Balance âgée"),
+        colonnes=colonnes,
+        total=tables.balance_total(membre=membre, filtres=filtres_clients, aujourd_hui=jour, tranches=liste_tranches),
+        lignes=lambda: tables.balance_lignes(
+            membre=membre, filtres=filtres_clients, aujourd_hui=jour, tranches=liste_tranches
+        ),
+        filtres=filtres_clients.parametres(),
+        pdf=pdf,
+    )
 
 
 def export_demander(
@@ -137,7 +207,9 @@ def _ecrire_table(export: Export, sortie: Any, organisation: Organisation) -> No
     Export.objects.filter(pk=export.pk).update(total=table.total)
     progression = _Progression(export, pas=max(200, table.total // 50))
     lignes = progression.suivre(table.lignes())
-    if export.format == FormatExport.XLSX:
+    if export.format == FormatExport.PDF and table.pdf is not None:
+        table.pdf(sortie, lignes)
+    elif export.format == FormatExport.XLSX:
         ecrire_xlsx(sortie, table.colonnes, lignes, titre=table.titre)
     else:
         ecrire_csv(sortie, table.colonnes, lignes)

@@ -25,6 +25,7 @@ from recouvrement.tenancy.http import MembreRequest
 from recouvrement.tenancy.middleware import personal_write
 
 FORMATS_DE_LISTE = (FormatExport.CSV, FormatExport.XLSX)
+FORMATS_AVEC_PDF = (FormatExport.CSV, FormatExport.XLSX, FormatExport.PDF)
 
 
 def access_export(request: MembreRequest, export_id: int) -> Export:
@@ -54,21 +55,24 @@ def _reponse_directe(request: MembreRequest, table: Table, format: str, jour: da
         reponse["Content-Disposition"] = f'attachment; filename="{nom}"'
         return reponse
     sortie = tempfile.SpooledTemporaryFile(max_size=10 * 1024 * 1024)  # noqa: SIM115  (FileResponse closes it)
-    ecrire_xlsx(sortie, table.colonnes, table.lignes(), titre=table.titre)
+    if format == FormatExport.PDF and table.pdf is not None:
+        table.pdf(sortie, table.lignes())
+    else:
+        ecrire_xlsx(sortie, table.colonnes, table.lignes(), titre=table.titre)
     sortie.seek(0)
     return FileResponse(sortie, as_attachment=True, filename=nom, content_type=TYPES_CONTENU[format])
 
 
-def _exporter_liste(request: MembreRequest, type: str) -> HttpResponseBase:
+def _exporter_liste(request: MembreRequest, type: str, formats: tuple[str, ...] = FORMATS_DE_LISTE) -> HttpResponseBase:
     """The list with the query string's filters and sort, in the format of the button pressed."""
     format = request.POST.get("format", "")
-    if format not in FORMATS_DE_LISTE:
+    if format not in formats:
         raise Http404
     jour = timezone.localdate()
     table = table_preparer(
         type=type, membre=request.membre, organisation=request.organisation, filtres=request.GET, jour=jour
     )
-    if table.total <= seuil_synchrone():
+    if table.total <= seuil_synchrone(format):
         return _reponse_directe(request, table, format, jour)
     export = export_demander(
         type=type,
@@ -98,6 +102,30 @@ def export_clients(request: MembreRequest) -> HttpResponseBase:
 @membre_requis
 def export_factures(request: MembreRequest) -> HttpResponseBase:
     return _exporter_liste(request, TypeExport.FACTURES)
+
+
+@personal_write
+@require_POST
+@membre_requis
+def export_balance_agee(request: MembreRequest) -> HttpResponseBase:
+    """The aging balance by client, for the client list's filters (none: every client the member sees)."""
+    return _exporter_liste(request, TypeExport.BALANCE_AGEE, FORMATS_AVEC_PDF)
+
+
+@personal_write
+@require_POST
+@membre_requis
+def export_relances(request: MembreRequest) -> HttpResponseBase:
+    """The reminder history, for the reminders page's status and delivery filters."""
+    return _exporter_liste(request, TypeExport.RELANCES)
+
+
+@personal_write
+@require_POST
+@membre_requis
+def export_litiges(request: MembreRequest) -> HttpResponseBase:
+    """The disputes, for the disputes page's filters."""
+    return _exporter_liste(request, TypeExport.LITIGES)
 
 
 @personal_write

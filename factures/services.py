@@ -31,7 +31,7 @@ from factures.models import (
     SupportPaiement,
     statut_pour,
 )
-from factures.signals import reglement_enregistre
+from factures.signals import facture_payee, reglement_enregistre
 from recouvrement.core.errors import ApplicationError
 from recouvrement.core.formats import montant_texte
 
@@ -357,7 +357,15 @@ def _reglement_signaler(facture: Facture) -> None:
 
 
 def _set_reste_du(facture: Facture, reste_du: Decimal) -> None:
-    """Precondition: ``facture`` is locked (``lock_factures``) in the current transaction."""
+    """Precondition: ``facture`` is locked (``lock_factures``) in the current transaction.
+
+    An invoice that becomes fully paid is announced (``facture_payee``) after the commit."""
+    etait_payee = facture.statut == Statut.PAYEE
     facture.reste_du = reste_du
     facture.statut = statut_pour(reste_du=reste_du, montant_ttc=facture.montant_ttc)
     facture.save(update_fields=["reste_du", "statut", "updated_at"])
+    if facture.nature == Nature.FACTURE and facture.statut == Statut.PAYEE and not etait_payee:
+        facture_ids, organisation_id = [facture.pk], facture.tenant_id
+        transaction.on_commit(
+            lambda: facture_payee.send(sender=Facture, facture_ids=facture_ids, organisation_id=organisation_id)
+        )

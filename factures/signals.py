@@ -6,3 +6,6 @@ from django.dispatch import Signal
 # ``facture_ids`` (the invoices whose remaining due changed) and ``organisation_id``.
 # ``relances`` follows its payment plans and promises on it.
 reglement_enregistre = Signal()
+
+# Sent after the commit with ``facture_ids`` (invoices that became fully paid) and ``organisation_id``.
+facture_payee = Signal()

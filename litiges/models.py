@@ -68,11 +68,17 @@ class Litige(TenantModel):
     affectation_notifiee_le = models.DateTimeField(null=True, blank=True, editable=False)
     rappel_proche_envoye_le = models.DateTimeField(null=True, blank=True, editable=False)
     rappel_depasse_envoye_le = models.DateTimeField(null=True, blank=True, editable=False)
+    external_id = models.CharField(_("identifiant externe"), max_length=100, blank=True)
 
     class Meta(TenantModel.Meta):
         verbose_name = _("litige")
         verbose_name_plural = _("litiges")
         ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "external_id"], condition=~Q(external_id=""), name="litige_external_id_unique"
+            ),
+        ]
         indexes = [
             models.Index(fields=["tenant", "client", "statut"], name="litige_client_idx"),
             models.Index(fields=["tenant", "statut", "echeance"], name="litige_statut_idx"),

@@ -16,6 +16,7 @@ from typing import Any
 
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -40,6 +41,7 @@ from litiges.models import (
     TypeLitige,
 )
 from litiges.selectors import delai_jours
+from litiges.signals import litige_ouvert, litige_resolu
 from recouvrement.core.errors import ApplicationError
 from recouvrement.core.formats import montant_texte
 from recouvrement.tenancy.models import Membre
@@ -62,6 +64,13 @@ def _notifier_affectation_apres_commit(litige: Litige, auteur: Any) -> None:
     )
 
 
+def _signaler_apres_commit(signal: Signal, litige: Litige, **extra: Any) -> None:
+    litige_id, organisation_id = litige.pk, litige.tenant_id
+    transaction.on_commit(
+        lambda: signal.send(sender=Litige, litige_id=litige_id, organisation_id=organisation_id, **extra)
+    )
+
+
 @transaction.atomic
 def litige_ouvrir(
     *,
@@ -73,6 +82,7 @@ def litige_ouvrir(
     souleve_par: str = "",
     responsable: Membre | None = None,
     echeance: datetime.date | None = None,
+    external_id: str = "",
 ) -> Litige:
     """Open a dispute on invoices of ``client`` (a ``None`` amount disputes the whole balance due).
 
@@ -95,6 +105,7 @@ def litige_ouvrir(
         responsable=responsable,
         echeance=echeance,
         ouvert_par=auteur if getattr(auteur, "is_authenticated", False) else None,
+        external_id=external_id,
     )
     litige.full_clean()
     litige.save()
@@ -133,6 +144,7 @@ def litige_ouvrir(
     )
     if responsable is not None:
         _notifier_affectation_apres_commit(litige, auteur)
+    _signaler_apres_commit(litige_ouvert, litige)
     return litige
 
 
@@ -254,6 +266,7 @@ def litige_statut_changer(
     if statut not in STATUTS_LITIGE_ACTIFS and litige.resolu_le is None:
         litige.resolu_le = timezone.now()
         pauses_lever_par_origine(origine=f"litige:{litige.pk}", auteur=auteur)
+        _signaler_apres_commit(litige_resolu, litige, statut=statut)
     litige.save(update_fields=["statut", "resolution", "resolu_le"])
     message = _("Litige « %(type)s » : %(statut)s") % {
         "type": litige.get_type_display(),

@@ -44,6 +44,10 @@ urlpatterns = [
     path("synthese/", include("synthese.urls")),
     path("tableau-de-bord/", include("tableau.urls")),
     path("exports/", include("exports.urls")),
+    path("imports/", include("imports.urls")),
+    path("banque/", include("banque.urls")),
+    path("organisation/webhooks/", include("webhooks.urls")),
+    path("api/", include("api.urls")),
     # ESP tracking webhooks (django-anymail), authenticated with ANYMAIL_WEBHOOK_SECRET.
     path("anymail/", include("anymail.urls")),
     path("langue/", personal_write(set_language), name="set_language"),

@@ -626,13 +626,19 @@ class Promesse(TenantModel):
         _("statut"), max_length=10, choices=StatutPromesse.choices, default=StatutPromesse.EN_COURS
     )
     note = models.TextField(_("note"), blank=True)
+    external_id = models.CharField(_("identifiant externe"), max_length=100, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta(TenantModel.Meta):
         verbose_name = _("promesse de paiement")
         verbose_name_plural = _("promesses de paiement")
         ordering = ["-date_promise", "-id"]
-        constraints = [models.CheckConstraint(condition=Q(montant__gt=0), name="promesse_montant_positif")]
+        constraints = [
+            models.CheckConstraint(condition=Q(montant__gt=0), name="promesse_montant_positif"),
+            models.UniqueConstraint(
+                fields=["tenant", "external_id"], condition=~Q(external_id=""), name="promesse_external_id_unique"
+            ),
+        ]
         indexes = [models.Index(fields=["tenant", "client", "statut"], name="promesse_client_idx")]
 
 
@@ -701,6 +707,7 @@ class Echeancier(TenantModel):
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     envoye_le = models.DateTimeField(_("envoyé au client le"), null=True, blank=True)
     clos_le = models.DateTimeField(_("clos le"), null=True, blank=True)
+    external_id = models.CharField(_("identifiant externe"), max_length=100, blank=True)
 
     class Meta(TenantModel.Meta):
         verbose_name = _("échéancier")
@@ -709,6 +716,9 @@ class Echeancier(TenantModel):
         constraints = [
             models.CheckConstraint(condition=Q(montant_principal__gt=0), name="echeancier_principal_positif"),
             models.CheckConstraint(condition=Q(montant_interets__gte=0), name="echeancier_interets_positifs"),
+            models.UniqueConstraint(
+                fields=["tenant", "external_id"], condition=~Q(external_id=""), name="echeancier_external_id_unique"
+            ),
         ]
         indexes = [models.Index(fields=["tenant", "client", "statut"], name="echeancier_client_idx")]
 

@@ -41,7 +41,26 @@ def reglement_enregistre(*, facture_ids: list[int], organisation_id: int, **kwar
         logger.warning("Follow-up of payment plans and promises not queued (organisation %s).", organisation_id)
 
 
+def facture_payee(*, facture_ids: list[int], organisation_id: int, **kwargs: Any) -> None:
+    """Invoices became fully paid (after the commit): their reminders not yet gone are withdrawn
+    at once, not at send time (the send path checks again, for a payment that lands meanwhile)."""
+    from django.db import transaction
+    from django.db.models import Q
+
+    from factures.models import Statut
+    from recouvrement.tenancy.context import organisation_scope
+    from relances.services.pauses import relances_en_attente_retirer
+
+    try:
+        with organisation_scope(organisation_id), transaction.atomic():
+            relances_en_attente_retirer(cible=Q(facture_id__in=list(facture_ids), facture__statut=Statut.PAYEE))
+    except Exception:
+        logger.exception("Reminders of paid invoices not withdrawn (organisation %s).", organisation_id)
+
+
 def connecter_reglements() -> None:
+    from factures.signals import facture_payee as payee
     from factures.signals import reglement_enregistre as signal
 
     signal.connect(reglement_enregistre, dispatch_uid="relances.reglement_enregistre")
+    payee.connect(facture_payee, dispatch_uid="relances.facture_payee")

@@ -53,6 +53,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_htmx",
     "anymail",
     "recouvrement.core",
@@ -66,6 +69,10 @@ INSTALLED_APPS = [
     "synthese",
     "tableau",
     "exports",
+    "imports",
+    "banque",
+    "webhooks",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -188,6 +195,8 @@ CELERY_BEAT_SCHEDULE: dict[str, Any] = {
     # The finance directors' weekly digest: each organisation once its day and hour have
     # come (one row per organisation and ISO week), and digests left behind sent again.
     "synthese-ordonnancer": {"task": "synthese.ordonnancer", "schedule": 5 * 60},
+    # Outgoing webhooks: retries whose time has come, and deliveries whose task was lost.
+    "webhooks-reprendre": {"task": "webhooks.reprendre", "schedule": 60},
 }
 
 # The application's public address, for the links in internal e-mails (disputes, credit limits).
@@ -207,9 +216,82 @@ TABLEAU_REQUETES_PARALLELES = env.bool("TABLEAU_REQUETES_PARALLELES", default=Tr
 # Exports of more rows than this run in the background (Celery) with a progress page.
 EXPORTS_SYNCHRONE_MAX = env.int("EXPORTS_SYNCHRONE_MAX", default=5000)
 
+# Outgoing webhooks (webhooks/). Seconds before each retry; abandoned after len + 1 attempts.
+WEBHOOKS_DELAIS_SECONDES = env.list("WEBHOOKS_DELAIS_SECONDES", cast=int, default=[60, 300, 1800, 7200, 21600])
+WEBHOOKS_TIMEOUT_SECONDES = env.int("WEBHOOKS_TIMEOUT_SECONDES", default=10)
+# An attempt still "en cours" after this long (its worker died) is taken again.
+WEBHOOKS_BAIL_SECONDES = env.int("WEBHOOKS_BAIL_SECONDES", default=120)
+# A due delivery queued this long ago and still not attempted (message lost) is queued again.
+WEBHOOKS_REMISE_EN_FILE_SECONDES = env.int("WEBHOOKS_REMISE_EN_FILE_SECONDES", default=300)
+# http:// URLs, and private or loopback targets (SSRF guard): off in production; on for the demo and tests.
+WEBHOOKS_HTTP_AUTORISE = env.bool("WEBHOOKS_HTTP_AUTORISE", default=False)
+WEBHOOKS_CIBLES_PRIVEES = env.bool("WEBHOOKS_CIBLES_PRIVEES", default=False)
+# CSV/XLSX imports: the largest file accepted (bytes), and up to how many lines one runs within the request.
+IMPORTS_TAILLE_MAX = env.int("IMPORTS_TAILLE_MAX", default=30 * 1024 * 1024)
+IMPORTS_SYNCHRONE_MAX = env.int("IMPORTS_SYNCHRONE_MAX", default=2000)
+
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # A key first (it decides the organisation, see TenantMiddleware), then the browser's session.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "api.authentication.CleApiAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["api.permissions.PermissionApi"],
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.DebitParCle"],
+    "DEFAULT_PARSER_CLASSES": [
+        "api.parsers.JSONDecimalParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "api.erreurs.gestionnaire",
+    "COERCE_DECIMAL_TO_STRING": True,
+}
+SPECTACULAR_SETTINGS: dict[str, Any] = {
+    "TITLE": "Recouvrement — API REST",
+    "DESCRIPTION": (
+        "Clients, contacts, factures, paiements, lettrages, relances, litiges, échéanciers et promesses "
+        "de votre organisation. Authentification : `Authorization: Bearer <clé>` (clé créée par un "
+        "administrateur dans Paramètres › Clés d'API). Erreurs : "
+        '`{"erreurs": [{"code", "champ", "message"}]}`, messages en français ou en anglais selon '
+        "Accept-Language. Listes paginées par curseur (`cursor`, `page_size`), triables (`ordering`)."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Bodies are JSON (the PDF upload says multipart itself); the form parsers stay for the browser.
+    "PARSER_WHITELIST": ["api.parsers.JSONDecimalParser"],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "StatutFactureEnum": "factures.models.Statut",
+        "StatutLitigeEnum": "litiges.models.StatutLitige",
+        "StatutRelanceEnum": "relances.models.StatutRelance",
+        "StatutEcheancierEnum": "relances.models.StatutEcheancier",
+        "StatutVersementEnum": "relances.models.StatutVersement",
+        "StatutPromesseEnum": "relances.models.StatutPromesse",
+        "StatutLigneEnum": ["cree", "mis_a_jour", "inchange", "erreur", "non_ecrit"],
+    },
+    "DISABLE_ERRORS_AND_WARNINGS": False,
+}
+# API: requests per key and period (« 600/min », « 20/s »); the counters live in the "api"
+# cache (Redis when REDIS_URL is set, else this process's memory, e.g. the SQLite demo).
+API_DEBIT = env("API_DEBIT", default="600/min")
+API_CACHE = "api"
+API_MASSE_MAX = env.int("API_MASSE_MAX", default=10_000)
+CACHES: dict[str, Any] = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    API_CACHE: (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": env("REDIS_URL")}
+        if env("REDIS_URL", default="")
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "api"}
+    ),
 }
 
 SESSION_COOKIE_HTTPONLY = True

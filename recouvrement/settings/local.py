@@ -39,6 +39,10 @@ CELERY_BEAT_SCHEDULE = {
 
 ANYMAIL = {"WEBHOOK_SECRET": env("ANYMAIL_WEBHOOK_SECRET", default="demo:webhook-demo")}
 
+# Outgoing webhooks to a local receiver (http://localhost...) are fine for the demo.
+WEBHOOKS_HTTP_AUTORISE = env.bool("WEBHOOKS_HTTP_AUTORISE", default=True)
+WEBHOOKS_CIBLES_PRIVEES = env.bool("WEBHOOKS_CIBLES_PRIVEES", default=True)
+
 if env("SMTP_HOST", default=""):
     # A local SMTP catcher (Mailpit in docker-compose, aiosmtpd in the tests).
     MAILERS = {

@@ -235,6 +235,7 @@ def echeancier_create(
     dates: Sequence[datetime.date] | None = None,
     montants: Sequence[Decimal] | None = None,
     note: str = "",
+    external_id: str = "",
 ) -> Echeancier:
     """Put the remaining due of ``factures`` (open invoices of ``client``) in a plan.
 
@@ -262,6 +263,7 @@ def echeancier_create(
         frequence=frequence,
         note=note,
         cree_par=cree_par,
+        external_id=external_id,
     )
     LigneEcheancier.objects.bulk_create(
         [LigneEcheancier(echeancier=echeancier, facture=f, montant=f.reste_du) for f in factures]

@@ -66,6 +66,7 @@ from relances.models import (
 from relances.penalites import Penalites
 from relances.selectors import pauses_actives
 from relances.services.parametres import parametres_get
+from relances.signals import relance_envoyee
 
 logger = logging.getLogger(__name__)
 
@@ -796,6 +797,10 @@ def _terminer(
         message=_("%(canal)s « %(etape)s » : %(numeros)s (%(total)s)")
         % {"canal": envoi.get_canal_display(), "etape": etape.nom, "numeros": numeros, "total": montant_texte(total)},
         donnees={"envoi_id": envoi.pk, "factures": [r.facture_id for r in relances]},
+    )
+    envoi_id, organisation_id = envoi.pk, envoi.tenant_id
+    transaction.on_commit(
+        lambda: relance_envoyee.send(sender=Envoi, envoi_id=envoi_id, organisation_id=organisation_id)
     )
     return envoi
 

@@ -30,6 +30,7 @@ from relances.models import (
 )
 from relances.services.parametres import parametres_get
 from relances.services.pauses import pause_create
+from relances.signals import promesse_enregistree
 
 
 @transaction.atomic
@@ -43,6 +44,7 @@ def promesse_create(
     contact: Contact | None = None,
     note: str = "",
     auteur: Any = None,
+    external_id: str = "",
 ) -> Promesse:
     """Record a promise to pay: dunning pauses until the promised date plus the grace period."""
     if montant is None or montant <= 0:
@@ -57,6 +59,7 @@ def promesse_create(
         contact=contact,
         prise_par=prise_par,
         note=note,
+        external_id=external_id,
     )
     promesse.full_clean()
     promesse.save()
@@ -78,6 +81,10 @@ def promesse_create(
         % {"montant": montant_texte(montant), "date": date_promise.strftime("%d/%m/%Y")},
         auteur=auteur,
         donnees={"promesse_id": promesse.pk},
+    )
+    promesse_id, organisation_id = promesse.pk, promesse.tenant_id
+    transaction.on_commit(
+        lambda: promesse_enregistree.send(sender=Promesse, promesse_id=promesse_id, organisation_id=organisation_id)
     )
     return promesse
 

@@ -1,18 +1,22 @@
 """``make demo`` loads its organisation on SQLite: the loader is run there, in a subprocess, as the demo does.
 
 The suite's database is PostgreSQL; this test touches it not at all. It
-migrates a throwaway SQLite file with the local settings, then runs
-``demo_charger`` twice on it.
+migrates a throwaway SQLite file with the local settings and loads the demo
+once (``demo_charged``); each test then works on its own copy of that file and
+of its media folder.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from recouvrement.core.demo import TRANCHES
 from recouvrement.tenancy.models import Role
@@ -45,13 +49,28 @@ def charger(base: Path) -> dict[str, Any]:
     return json.loads(manage("demo_charger", "--json", "--date", "2026-11-27", base=base))
 
 
-def test_demo_loads_a_realistic_organisation_on_sqlite_and_a_second_run_changes_nothing(tmp_path: Path) -> None:
-    # given an empty, migrated SQLite database
-    base = tmp_path / "demo.sqlite3"
+@pytest.fixture(scope="module")
+def demo_charged(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
+    """An empty SQLite database migrated, then the demo loaded on it (once for this module)."""
+    base = tmp_path_factory.mktemp("demo") / "demo.sqlite3"
     manage("migrate", "--no-input", "-v", "0", base=base)
+    return base, charger(base)
 
-    # when the demo is loaded
-    resume = charger(base)
+
+def copie(demo_charged: tuple[Path, dict[str, Any]], tmp_path: Path) -> Path:
+    """A copy of the loaded demo (database and uploaded files) that a test may change."""
+    source = demo_charged[0]
+    shutil.copy(source, tmp_path / source.name)
+    if (source.parent / "media").exists():
+        shutil.copytree(source.parent / "media", tmp_path / "media")
+    return tmp_path / source.name
+
+
+def test_demo_loads_a_realistic_organisation_on_sqlite_and_a_second_run_changes_nothing(
+    demo_charged: tuple[Path, dict[str, Any]], tmp_path: Path
+) -> None:
+    # given the demo loaded on an empty, migrated SQLite database
+    base, resume = copie(demo_charged, tmp_path), demo_charged[1]
 
     # then it holds an organisation worth showing
     assert resume["cree"] is True
@@ -82,11 +101,9 @@ def test_demo_loads_a_realistic_organisation_on_sqlite_and_a_second_run_changes_
     assert {**encore, "cree": True} == resume
 
 
-def test_the_demo_day_is_planned_and_sent_on_sqlite(tmp_path: Path) -> None:
+def test_the_demo_day_is_planned_and_sent_on_sqlite(demo_charged: tuple[Path, dict[str, Any]], tmp_path: Path) -> None:
     """What the demo's worker does at startup, through the operators' commands, on SQLite."""
-    base = tmp_path / "demo.sqlite3"
-    manage("migrate", "--no-input", "-v", "0", base=base)
-    charger(base)
+    base = copie(demo_charged, tmp_path)
 
     planifie = manage("relances_planifier", "--date", "2026-11-26", base=base)
     envoye = manage("relances_envoyer", base=base)
@@ -141,11 +158,11 @@ print(json.dumps(resultats))
 """
 
 
-def test_every_page_answers_on_the_demo_data_on_sqlite(tmp_path: Path) -> None:
+def test_every_page_answers_on_the_demo_data_on_sqlite(
+    demo_charged: tuple[Path, dict[str, Any]], tmp_path: Path
+) -> None:
     """``make demo`` runs on SQLite: every main page renders there, for every role (no server error)."""
-    base = tmp_path / "demo.sqlite3"
-    manage("migrate", "--no-input", "-v", "0", base=base)
-    charger(base)
+    base = copie(demo_charged, tmp_path)
     manage("relances_planifier", "--date", "2026-11-26", base=base)
     resultats = json.loads(manage("shell", "-c", PAGES_SCRIPT, base=base).strip().splitlines()[-1])
     assert set(resultats) == set(Role.values)
@@ -184,12 +201,10 @@ print(json.dumps(resultat))
 
 
 def test_the_demo_holds_disputes_plans_promises_every_risk_class_and_its_follow_ups_run_on_sqlite(
-    tmp_path: Path,
+    demo_charged: tuple[Path, dict[str, Any]], tmp_path: Path
 ) -> None:
     """The daily follow-ups of payment plans, promises and risk use portable SQL: ``make demo`` runs them."""
-    base = tmp_path / "demo.sqlite3"
-    manage("migrate", "--no-input", "-v", "0", base=base)
-    charger(base)
+    base = copie(demo_charged, tmp_path)
     resultat = json.loads(manage("shell", "-c", SUIVIS_SCRIPT, base=base).strip().splitlines()[-1])
     assert resultat["classes"] == ["A", "B", "C", "D", "E"]
     assert resultat["promesses"] == ["en_cours", "rompue", "tenue"]

@@ -8,6 +8,7 @@ security on the application's own connection, composite foreign keys and indexes
 from __future__ import annotations
 
 import datetime
+import uuid
 from collections.abc import Callable
 from decimal import Decimal
 
@@ -15,12 +16,15 @@ import pytest
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
+from api.models import CleApi
+from banque.models import ComptePayeur, LigneReleve, Releve
 from clients.events import evenement_record
 from clients.models import Client, Contact, Evenement
 from contentieux.models import DossierContentieux, LigneDossier
 from exports.models import Export
 from factures.models import Facture, Lettrage, Paiement
 from factures.services import lettrage_create
+from imports.models import Import, ModeleCorrespondance
 from litiges.models import (
     CommentaireLitige,
     DelaiLitige,
@@ -53,6 +57,7 @@ from relances.models import (
 )
 from risque.models import AlertePlafond, CalculRisqueJour, ScoreRisque
 from synthese.models import AbonnementSynthese, ParametresSynthese, SyntheseHebdo
+from tests.banque.fabriques import compte_payeur_de_test, ligne_de_test, releve_de_test
 from tests.factories import (
     ClientFactory,
     ContactFactory,
@@ -61,6 +66,7 @@ from tests.factories import (
     PaiementFactory,
     scenario_avec_etape,
 )
+from webhooks.models import Endpoint, Livraison, Tentative
 
 
 def _invitation() -> Invitation:
@@ -119,6 +125,15 @@ def _dossier() -> DossierContentieux:
     )
 
 
+def _webhook_livraison() -> Livraison:
+    endpoint = Endpoint.objects.create(
+        url="https://erp.example.com/hook", evenements=["facture.payee"], secret_chiffre="v1:x", secret_debut="whsec_x"
+    )
+    return Livraison.objects.create(
+        endpoint=endpoint, evenement_id=uuid.uuid4(), type="facture.payee", payload={"id": "x"}
+    )
+
+
 def _echeancier() -> Echeancier:
     return Echeancier.objects.create(client=ClientFactory(), montant_principal=Decimal("10.00"))
 
@@ -132,6 +147,7 @@ MAKERS: dict[type, Callable[[], object]] = {
     ),
     CalculRisqueJour: lambda: CalculRisqueJour.objects.create(jour=datetime.date(2026, 11, 26)),
     Membre: lambda: MembreFactory(role=Role.LECTURE),
+    CleApi: lambda: CleApi.objects.create(nom="ERP", prefixe=uuid.uuid4().hex[:12], empreinte="0" * 64),
     Invitation: _invitation,
     Client: ClientFactory,
     Contact: ContactFactory,
@@ -168,6 +184,10 @@ MAKERS: dict[type, Callable[[], object]] = {
     Export: lambda: Export.objects.create(
         type="clients", format="csv", jour=datetime.date(2026, 11, 26), demande_par=MembreFactory()
     ),
+    ModeleCorrespondance: lambda: ModeleCorrespondance.objects.create(type="factures", nom="ERP"),
+    Import: lambda: Import.objects.create(
+        type="factures", fichier="imports/x.csv", nom_fichier="x.csv", format="csv", demande_par=MembreFactory()
+    ),
     Echeancier: _echeancier,
     DossierContentieux: _dossier,
     LigneDossier: lambda: LigneDossier.objects.create(
@@ -189,6 +209,14 @@ MAKERS: dict[type, Callable[[], object]] = {
     ParametresSynthese: lambda: ParametresSynthese.objects.create(),  # noqa: PLW0108  (lazy: needs a scope)
     AbonnementSynthese: lambda: AbonnementSynthese.objects.create(membre=MembreFactory(role=Role.CHARGE), abonne=True),
     SyntheseHebdo: lambda: SyntheseHebdo.objects.create(semaine=datetime.date(2026, 11, 16)),
+    Endpoint: lambda: _webhook_livraison().endpoint,
+    Livraison: lambda: _webhook_livraison(),  # noqa: PLW0108  (lazy: needs a scope)
+    Tentative: lambda: Tentative.objects.create(
+        livraison=_webhook_livraison(), numero=1, debut=timezone.now(), duree_ms=12, code_http=200, succes=True
+    ),
+    Releve: releve_de_test,
+    LigneReleve: ligne_de_test,
+    ComptePayeur: compte_payeur_de_test,
 }
 
 

@@ -80,6 +80,8 @@ class DemoResume:
     par_tranche: dict[str, int]
     utilisateurs: list[UtilisateurDemo]
     mot_de_passe: str = DEMO_MOT_DE_PASSE
+    # The demo API key (read and write): the README's curl examples use it.
+    cle_api: str = ""
 
 
 def charger_demo(*, aujourd_hui: datetime.date, graine: int = 2026) -> DemoResume:
@@ -105,10 +107,37 @@ def charger_demo(*, aujourd_hui: datetime.date, graine: int = 2026) -> DemoResum
         _taux_demo(aujourd_hui=aujourd_hui)
         with organisation_scope(organisation):
             _suivi_demo(membres=membres, aujourd_hui=aujourd_hui)
+            _echanges_demo(organisation=organisation, aujourd_hui=aujourd_hui)
+            # Last: every client's risk score, those the imports created included.
+            _scores_demo(aujourd_hui=aujourd_hui)
         return _resume(organisation=organisation, aujourd_hui=aujourd_hui, cree=True)
 
 
+def _scores_demo(*, aujourd_hui: datetime.date) -> None:
+    from risque.services import scores_calculer
+
+    scores_calculer(aujourd_hui=aujourd_hui)
+
+
+def _echanges_demo(*, organisation: Organisation, aujourd_hui: datetime.date) -> None:
+    """Data in and out (issue 6): an API key, a saved import and its preset, two Factur-X
+    invoices, a bank statement partly matched, a webhook endpoint with its delivery log."""
+    from api.demo import api_demo_creer
+    from banque.demo import banque_demo_creer
+    from imports.demo import imports_demo_creer
+    from imports.facturx_demo import facturx_demo_creer
+    from webhooks.demo import webhooks_demo_creer
+
+    api_demo_creer(organisation=organisation, jour=aujourd_hui)
+    imports_demo_creer(organisation=organisation, jour=aujourd_hui)
+    facturx_demo_creer(organisation=organisation, jour=aujourd_hui)
+    banque_demo_creer(organisation=organisation, jour=aujourd_hui)
+    webhooks_demo_creer(organisation=organisation, jour=aujourd_hui)
+
+
 def _resume(*, organisation: Organisation, aujourd_hui: datetime.date, cree: bool) -> DemoResume:
+    from api.demo import JETON_DEMO
+
     with organisation_scope(organisation):
         factures = Facture.objects.filter(nature=Nature.FACTURE)
         ouvertes = factures.filter(statut__in=STATUTS_OUVERTS)
@@ -148,6 +177,7 @@ def _resume(*, organisation: Organisation, aujourd_hui: datetime.date, cree: boo
                 )
                 for m in membres
             ],
+            cle_api=JETON_DEMO,
         )
 
 
@@ -308,7 +338,7 @@ def _ecrire(*, plan: Plan, membres: dict[str, Membre], aujourd_hui: datetime.dat
 
 def _suivi_demo(*, membres: dict[str, Membre], aujourd_hui: datetime.date) -> None:
     """What keeps the customer and measures the risk: disputes, a payment plan, promises
-    (running, kept, broken), a litigation dossier, then every client's risk score.
+    (running, kept, broken), a litigation dossier (the risk scores come after every demo row).
 
     Precondition: inside the demo organisation's scope and a transaction; the penalty rates known.
     """
@@ -319,7 +349,6 @@ def _suivi_demo(*, membres: dict[str, Membre], aujourd_hui: datetime.date) -> No
     from relances.services.echeanciers import echeancier_create
     from relances.services.promesses import promesses_suivre
     from relances.services.taches import promesse_create
-    from risque.services import scores_calculer
 
     chargee = membres[f"credit@{DEMO_DOMAINE}"]
     litiges = litiges_demo_creer(aujourd_hui=aujourd_hui, responsable=chargee)
@@ -390,4 +419,3 @@ def _suivi_demo(*, membres: dict[str, Membre], aujourd_hui: datetime.date) -> No
         intervenant="Cabinet Recouvre & Associés",
         jour=aujourd_hui,
     )
-    scores_calculer(aujourd_hui=aujourd_hui)

@@ -91,3 +91,5 @@ class Command(BaseCommand):
         largeur = max(len(u.email) for u in resume.utilisateurs) if resume.utilisateurs else 10
         for utilisateur in resume.utilisateurs:
             self.stdout.write(f"  {utilisateur.email:<{largeur}}  {utilisateur.libelle} — {utilisateur.nom}")
+        self.stdout.write("")
+        self.stdout.write(_("Clé d'API de démonstration (lecture et écriture) : %(cle)s") % {"cle": resume.cle_api})
