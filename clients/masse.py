@@ -30,6 +30,7 @@ from recouvrement.core.masse import (
     TEXTE,
     Champ,
     Lignes,
+    Progression,
     ResultatMasse,
     StatutLigne,
     appeler_progression,
@@ -53,8 +54,6 @@ from recouvrement.core.validators import (
     valider_tva,
 )
 from recouvrement.tenancy.models import Membre
-
-Progression = Callable[[int], None] | None
 
 CHAMPS_CLIENT: dict[str, Champ] = {
     nom: champ_du_modele(Client, nom) for nom in CLIENT_FIELDS if nom not in ("commercial", "chef_projet")

@@ -13,7 +13,7 @@ for all the invoices at once.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -33,8 +33,7 @@ from factures.models import (
     SupportPaiement,
     statut_pour,
 )
-from factures.services import date_echeance_calculee
-from factures.signals import facture_payee, reglement_enregistre
+from factures.services import date_echeance_calculee, libelle_nature, reglements_signaler
 from recouvrement.core.formats import montant_texte
 from recouvrement.core.masse import (
     ENTIER,
@@ -42,6 +41,7 @@ from recouvrement.core.masse import (
     TEXTE,
     Champ,
     Lignes,
+    Progression,
     ResultatMasse,
     StatutLigne,
     appeler_progression,
@@ -58,8 +58,6 @@ from recouvrement.core.masse import (
 from recouvrement.core.validators import normaliser_siret
 from recouvrement.tenancy.context import current_organisation_id
 from recouvrement.tenancy.models import Organisation
-
-Progression = Callable[[int], None] | None
 
 # An invoice changed by a bulk upsert (ERP or import): no form changes an invoice, so the
 # timeline type lives here.
@@ -134,29 +132,15 @@ def _organisation_id() -> int:
 
 
 def _signaler_apres_commit(*, reglees: set[int], payees: set[int]) -> None:
-    """What ``_reglement_signaler`` and ``_set_reste_du`` send one by one, for all the invoices at once."""
-    organisation_id = _organisation_id()
-    if reglees:
-        ids_reglees = sorted(reglees)
-        transaction.on_commit(
-            lambda: reglement_enregistre.send(sender=Lettrage, facture_ids=ids_reglees, organisation_id=organisation_id)
-        )
-    if payees:
-        ids_payees = sorted(payees)
-        transaction.on_commit(
-            lambda: facture_payee.send(sender=Facture, facture_ids=ids_payees, organisation_id=organisation_id)
-        )
-
-
-def _libelle(nature: str) -> str:
-    return _("Avoir") if nature == Nature.AVOIR else _("Facture")
+    """What ``factures.services`` sends for one invoice, for all the invoices at once."""
+    reglements_signaler(organisation_id=_organisation_id(), reglees=reglees, payees=payees)
 
 
 class _Libelles(dict[str, str]):
-    """``_libelle`` of each nature, translated once per call."""
+    """``libelle_nature`` of each nature, translated once per call."""
 
     def __missing__(self, nature: str) -> str:
-        libelle = self[nature] = _libelle(nature)
+        libelle = self[nature] = libelle_nature(nature)
         return libelle
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import calendar
 import datetime
+from collections.abc import Set as AbstractSet
 from decimal import Decimal
 from typing import Any
 
@@ -45,6 +46,11 @@ def date_echeance_calculee(*, date_emission: datetime.date, delai_jours: int, fi
         dernier_jour = calendar.monthrange(echeance.year, echeance.month)[1]
         echeance = echeance.replace(day=dernier_jour)
     return echeance
+
+
+def libelle_nature(nature: str) -> str:
+    """« Facture » or « Avoir », as the timeline writes it."""
+    return _("Avoir") if nature == Nature.AVOIR else _("Facture")
 
 
 def lock_factures(ids: list[int]) -> dict[int, Facture]:
@@ -121,7 +127,7 @@ def facture_create(
         facture.pdf = pdf
     facture.full_clean()
     facture.save()
-    libelle = _("Avoir") if nature == Nature.AVOIR else _("Facture")
+    libelle = libelle_nature(nature)
     evenement_record(
         client=client,
         facture_id=facture.pk,
@@ -348,12 +354,25 @@ def lettrage_annuler(*, lettrage: Lettrage, auteur: Any = None) -> Lettrage:
     return lettrage
 
 
+def reglements_signaler(
+    *, organisation_id: int, reglees: AbstractSet[int] = frozenset(), payees: AbstractSet[int] = frozenset()
+) -> None:
+    """After the commit, tell whoever follows payments which invoices changed (``reglees``:
+    payment plans, promises) and which became fully paid (``payees``: dunning, webhooks)."""
+    if reglees:
+        ids_reglees = sorted(reglees)
+        transaction.on_commit(
+            lambda: reglement_enregistre.send(sender=Lettrage, facture_ids=ids_reglees, organisation_id=organisation_id)
+        )
+    if payees:
+        ids_payees = sorted(payees)
+        transaction.on_commit(
+            lambda: facture_payee.send(sender=Facture, facture_ids=ids_payees, organisation_id=organisation_id)
+        )
+
+
 def _reglement_signaler(facture: Facture) -> None:
-    """After the commit, tell whoever follows payments (payment plans, promises) which invoice changed."""
-    facture_ids, organisation_id = [facture.pk], facture.tenant_id
-    transaction.on_commit(
-        lambda: reglement_enregistre.send(sender=Lettrage, facture_ids=facture_ids, organisation_id=organisation_id)
-    )
+    reglements_signaler(organisation_id=facture.tenant_id, reglees={facture.pk})
 
 
 def _set_reste_du(facture: Facture, reste_du: Decimal) -> None:
@@ -365,7 +384,4 @@ def _set_reste_du(facture: Facture, reste_du: Decimal) -> None:
     facture.statut = statut_pour(reste_du=reste_du, montant_ttc=facture.montant_ttc)
     facture.save(update_fields=["reste_du", "statut", "updated_at"])
     if facture.nature == Nature.FACTURE and facture.statut == Statut.PAYEE and not etait_payee:
-        facture_ids, organisation_id = [facture.pk], facture.tenant_id
-        transaction.on_commit(
-            lambda: facture_payee.send(sender=Facture, facture_ids=facture_ids, organisation_id=organisation_id)
-        )
+        reglements_signaler(organisation_id=facture.tenant_id, payees={facture.pk})

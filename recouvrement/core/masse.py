@@ -91,6 +91,8 @@ from django.utils.translation import gettext as _  # noqa: E402
 # Rows read, validated and written per chunk: one query per chunk for each lookup,
 # so the number of queries does not grow with the rows (up to this size).
 TAILLE_LOT = 5000
+# Called with the number of rows done, after each chunk (an import's progress bar).
+Progression = Callable[[int], None] | None
 # Characters a text value of a field without ``max_length`` (a TextField) may have.
 TEXTE_MAX = 20000
 
