@@ -123,12 +123,13 @@ def import_deposer(
         modele = None
     modele = modele or modele_par_defaut(type=type)
     fichier.seek(0)
+    entetes = [entete.replace("\x00", "") for entete in contenu.entetes]  # jsonb refuses NUL
     import_ = Import(
         type=type,
         nom_fichier=nom,
         format=format,
-        entetes=contenu.entetes,
-        correspondance=correspondance_initiale(type=type, entetes=contenu.entetes, modele=modele),
+        entetes=entetes,
+        correspondance=correspondance_initiale(type=type, entetes=entetes, modele=modele),
         modele=modele,
         total=total,
         demande_par=membre,
@@ -233,7 +234,15 @@ class LigneLue:
 
 
 def _erreur(*, ligne: int, colonne: str, champ: str, code: str, message: str) -> dict[str, Any]:
-    return {"ligne": ligne, "colonne": colonne, "champ": champ, "code": code, "message": message}
+    """One line of the report. Stored as JSON: PostgreSQL's jsonb refuses the NUL character,
+    which a file's header or a message quoting a cell may carry; it is dropped."""
+    return {
+        "ligne": ligne,
+        "colonne": colonne.replace("\x00", ""),
+        "champ": champ.replace("\x00", ""),
+        "code": code,
+        "message": message.replace("\x00", ""),
+    }
 
 
 def lignes_lues(import_: Import, *, garder_brutes: bool = False) -> Iterator[LigneLue]:

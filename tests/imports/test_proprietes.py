@@ -14,7 +14,7 @@ from imports.champs import DEFINITIONS
 from imports.conversion import ErreurCellule, convertir
 from imports.models import Import, StatutImport
 from tests.factories import ClientFactory
-from tests.imports.outils import deposer
+from tests.imports.outils import deposer, fichier_csv
 
 ENTETES = ["N° facture", "Code client", "Date", "Date échéance", "Montant HT", "TVA", "Montant TTC", "Type", "Bidule"]
 CELLULES_PIEGES = [
@@ -96,3 +96,23 @@ def test_malformed_files_never_break_a_page_nor_half_import(client, tenant_a, co
     else:
         ecrits = import_.crees
         assert apres == ((avant[0] + ecrits, avant[1]) if kind == "factures" else (avant[0], avant[1] + ecrits))
+
+
+def test_a_nul_character_in_a_header_or_a_cell_is_reported_not_a_server_error(client, tenant_a):
+    """Found by the property test above: PostgreSQL's jsonb refuses NUL, and the report quoted it."""
+    tenant_a.login(client)
+    contenu = fichier_csv([["Raison\x00sociale", "SIREN"], ["Acme\x00", "123"]])
+    response = deposer(client, type="clients", contenu=contenu)
+    assert response.status_code in (302, 400)
+    if response.status_code == 400:
+        return
+    import_id = int(response.url.rstrip("/").split("/")[-2])
+    donnees = {"colonne_0": "raison_sociale", "colonne_1": "siren"}
+    assert client.post(reverse("imports:correspondance", args=[import_id]), donnees).status_code == 302
+    assert client.post(reverse("imports:lancer", args=[import_id])).status_code == 302
+    with tenant_a.scope():
+        import_ = Import.objects.get(pk=import_id)
+        assert Client.objects.count() == 0
+    assert import_.statut == StatutImport.REJETE
+    assert import_.erreurs
+    assert all("\x00" not in str(valeur) for erreur in import_.erreurs for valeur in erreur.values())
