@@ -7,9 +7,10 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import exceptions, filters, pagination, status, viewsets
 from rest_framework.request import Request
@@ -19,7 +20,7 @@ from api.erreurs import erreur, reponse_erreurs
 from api.lecture import Schema, ligne_convertir
 from clients.models import Client
 from clients.selectors import client_queryset
-from recouvrement.core.masse import ErreurLigne, ResultatLigne, ResultatMasse, StatutLigne
+from recouvrement.core.masse import ErreurLigne, ResultatLigne, ResultatMasse, StatutLigne, sans_ramasse_miettes
 from recouvrement.tenancy.models import Membre, User
 
 Upsert = Callable[..., ResultatMasse]
@@ -73,6 +74,37 @@ class BaseApi(viewsets.GenericViewSet):
         return Response(self.get_serializer(objet).data, status=statut)
 
 
+class EcritureConcurrente(exceptions.APIException):
+    """Another call created the same row (number, external id, SIRET) while this one ran: its
+    insert waited for that call's commit, then met the unique constraint. Nothing of this call is
+    written; sent again, it finds the row. 409 with ``Retry-After``, not a server error."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "ecriture_concurrente"
+    default_detail = gettext_lazy(
+        "Un autre appel a créé les mêmes lignes au même moment : rien n'a été écrit, renvoyez cet appel."
+    )
+    wait = 1
+
+
+def _violation_d_unicite(erreur_bd: IntegrityError) -> bool:
+    cause = erreur_bd.__cause__
+    return getattr(cause, "sqlstate", None) == "23505" or "UNIQUE constraint failed" in str(erreur_bd)
+
+
+def ecrire(fonction: Upsert, **arguments: Any) -> ResultatMasse:
+    """The bulk upsert in its own transaction (a savepoint inside the request's). A unique
+    constraint met because of a concurrent call is ``EcritureConcurrente``; any other integrity
+    error is a bug and stays one."""
+    try:
+        with transaction.atomic():
+            return fonction(**arguments)
+    except IntegrityError as erreur_bd:
+        if _violation_d_unicite(erreur_bd):
+            raise EcritureConcurrente() from erreur_bd
+        raise
+
+
 def _erreur_ligne(e: ErreurLigne) -> dict[str, Any]:
     return erreur(e.code, e.message, e.champ or None)
 
@@ -88,7 +120,7 @@ def ligne_unique(
     if erreurs:
         return reponse_erreurs([_erreur_ligne(e) for e in erreurs])
     ligne.update(valeurs or {})
-    resultat = fonction(lignes=[ligne], tout_ou_rien=True, auteur=auteur_de(request)).lignes[0]
+    resultat = ecrire(fonction, lignes=[ligne], tout_ou_rien=True, auteur=auteur_de(request)).lignes[0]
     if resultat.statut in (StatutLigne.ERREUR, StatutLigne.NON_ECRIT):
         return reponse_erreurs([_erreur_ligne(e) for e in resultat.erreurs])
     return resultat
@@ -98,6 +130,7 @@ def _vrai(valeur: str | None) -> bool:
     return (valeur or "").lower() in ("1", "true", "vrai", "oui", "yes")
 
 
+@sans_ramasse_miettes()
 def masse_traiter(request: Request, *, schema: Schema, fonction: Upsert) -> Response:
     """``POST …/bulk/``: a JSON array of rows, typed here, written by the bulk upsert in one
     transaction, with a result per row. ``?tout_ou_rien=true``: one bad row writes nothing."""
@@ -125,7 +158,7 @@ def masse_traiter(request: Request, *, schema: Schema, fonction: Upsert) -> Resp
     ecrit = False
     if lignes:
         with transaction.atomic():
-            resultat = fonction(lignes=lignes, tout_ou_rien=tout_ou_rien, auteur=auteur_de(request))
+            resultat = ecrire(fonction, lignes=lignes, tout_ou_rien=tout_ou_rien, auteur=auteur_de(request))
             ecrit = resultat.ecrit
             if tout_ou_rien and erreurs_de_type:
                 # A row was refused before the upsert saw it: nothing is kept.

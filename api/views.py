@@ -58,7 +58,13 @@ ERREURS = {
     401: OpenApiResponse(s.ErreursSerializer, description="Clé absente, inconnue ou révoquée"),
     403: OpenApiResponse(s.ErreursSerializer, description="Droits insuffisants"),
     404: OpenApiResponse(s.ErreursSerializer, description="Introuvable"),
-    409: OpenApiResponse(s.ErreursSerializer, description="Conflit avec l'état de l'objet"),
+    409: OpenApiResponse(
+        s.ErreursSerializer,
+        description=(
+            "Conflit avec l'état de l'objet, ou les mêmes lignes créées au même moment par un autre appel "
+            "(voir Retry-After)"
+        ),
+    ),
     429: OpenApiResponse(s.ErreursSerializer, description="Trop de requêtes (voir Retry-After)"),
 }
 LECTURE = {k: v for k, v in ERREURS.items() if k in (400, 401, 403, 404, 429)}

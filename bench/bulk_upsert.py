@@ -3,6 +3,7 @@
     .venv/bin/python bench/bulk_upsert.py                         # 100,000 invoices, service then API
     .venv/bin/python bench/bulk_upsert.py --factures 20000 --sans-api
     .venv/bin/python bench/bulk_upsert.py --profil                # cProfile of one 5,000-row call
+    .venv/bin/python bench/bulk_upsert.py --http --sans-service --sans-api   # gunicorn, 1 then 2 connections
 
 Each run makes a fresh organisation ("Bench masse <n>", 2,000 clients with
 external ids ``C0000001``…, no invoice) with ``generer.generer()`` in its own
@@ -19,8 +20,14 @@ b. The API: ``POST /api/v1/factures/bulk/`` with JSON bodies of ``--lot``
    invoices, an API key with the write scope, through ``django.test.Client``
    (in this process: URL routing, middleware, authentication, throttling, JSON
    parsing and typing of every row, the service, the JSON answer), the same
-   three passes on another organisation. Skipped with ``--sans-api`` or when the
-   endpoint is not there.
+   three passes on another organisation. One small call is made first and not timed: the
+   first request of a process imports the URL configuration and the views (about 2.5 s), which
+   a server does once at start. Skipped with ``--sans-api`` or when the endpoint is not there.
+c. ``--http``: the same passes through a real server, ``gunicorn`` with ``--workers`` sync
+   workers (2 by default: the box has 2 cores) on a free port of 127.0.0.1, fed by
+   ``--connexions`` client threads (1, then 2 by default), each sending its next body as soon
+   as the previous answer arrived, on another new organisation per number of connections. The
+   rate limit is raised for the server (``API_DEBIT``); every answer is read and checked.
 
 Each figure is invoices per second over the whole pass (every call, each one
 its own transaction, committed), with the SQL query count of one call. Uses
@@ -189,11 +196,115 @@ def api(nombre: int, lot: int, numero: int) -> list[dict[str, Any]]:
     # The rate limit (600 calls/min by default) is not what is measured: raised for the bench
     # (and ``testserver``, django.test.Client's host, allowed outside the test runner).
     with override_settings(API_DEBIT="100000/min", ALLOWED_HOSTS=["testserver"]):
+        # Not timed: the first request of the process imports the URLconf and the views.
+        appel(json.dumps(json_de(lignes_factures(1, prefixe="BA-ECHAUFFEMENT"))), "cree")
         return [
             passe("création", lambda x: appel(x, "cree"), creer, nombre),
             passe("renvoi identique", lambda x: appel(x, "inchange"), creer, nombre),
             passe("mise à jour des montants", lambda x: appel(x, "mis_a_jour"), modifier, nombre),
         ]
+
+
+def http(nombre: int, lot: int, numero: int, connexions: list[int], workers: int) -> list[dict[str, Any]]:
+    """The passes through gunicorn, with each number of client connections in ``connexions``."""
+    import http.client
+    import os
+    import socket
+    import subprocess
+    import threading
+    from pathlib import Path
+
+    from api.services import cle_create
+    from recouvrement.tenancy.context import organisation_scope
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    racine = Path(__file__).resolve().parents[1]
+    journal = Path("/tmp") / f"bench-gunicorn-{port}.log"
+    env = dict(os.environ, API_DEBIT="100000/min", DJANGO_ALLOWED_HOSTS="127.0.0.1")
+    serveur = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "wsgi_prechargee", "--pythonpath", f"{racine}/bench,{racine}",
+         "--workers", str(workers), "--bind", f"127.0.0.1:{port}", "--timeout", "300", "--preload"],
+        cwd=racine, env=env, stdout=journal.open("wb"), stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    try:
+        for _essai in range(300):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            sys.exit(f"gunicorn did not start, see {journal}")
+        resultats = []
+        for k, n_connexions in enumerate(connexions):
+            organisation = organisation_creer(numero + k)
+            with organisation_scope(organisation):
+                _cle, jeton = cle_create(nom="bench http", portee="ecriture")
+            en_tetes = {"Authorization": f"Bearer {jeton}", "Content-Type": "application/json"}
+            print(
+                f"c. HTTP gunicorn {workers} workers, {n_connexions} connexion(s), {nombre} factures par appels "
+                f"de {lot} (organisation {organisation.pk})",
+                flush=True,
+            )
+
+            def envoyer(corps: str, attendu: str, en_tetes: dict[str, str] = en_tetes) -> None:
+                connexion = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
+                connexion.request("POST", "/api/v1/factures/bulk/", body=corps.encode(), headers=en_tetes)
+                reponse = connexion.getresponse()
+                contenu = reponse.read()
+                connexion.close()
+                if reponse.status != 200 or (resume := json.loads(contenu))["total"] != resume[attendu]:
+                    sys.exit(f"HTTP {reponse.status}: {contenu[:300]!r}")
+
+            # Not timed: a first small call (the workers imported everything at start, see wsgi_prechargee).
+            for _w in range(workers):
+                envoyer(json.dumps(json_de(lignes_factures(1, prefixe=f"BH{k}-E{_w}"))), "crees")
+
+            def passe_http(libelle: str, corps: list[str], attendu: str, n_connexions: int = n_connexions) -> dict:
+                file = list(reversed(corps))
+                verrou = threading.Lock()
+
+                def client() -> None:
+                    while True:
+                        with verrou:
+                            if not file:
+                                return
+                            suivant = file.pop()
+                        envoyer(suivant, attendu)
+
+                debut = time.perf_counter()
+                fils = [threading.Thread(target=client) for _c in range(n_connexions)]
+                for fil in fils:
+                    fil.start()
+                for fil in fils:
+                    fil.join()
+                duree = time.perf_counter() - debut
+                print(
+                    f"  {libelle:<32} {duree:7.2f} s  {nombre / duree:8.0f} factures/s  (charge {charge()})",
+                    flush=True,
+                )
+                return {
+                    "passe": f"{libelle}, {n_connexions} connexion(s)",
+                    "secondes": round(duree, 2),
+                    "par_seconde": round(nombre / duree),
+                }
+
+            def corps(lignes: list[dict[str, Any]]) -> list[str]:
+                return [json.dumps(json_de(lignes[j : j + lot])) for j in range(0, len(lignes), lot)]
+
+            creer = corps(lignes_factures(nombre, prefixe=f"BH{k}"))
+            modifier = corps(lignes_factures(nombre, prefixe=f"BH{k}", variante=1))
+            resultats += [
+                passe_http("création", creer, "crees"),
+                passe_http("renvoi identique", creer, "inchanges"),
+                passe_http("mise à jour des montants", modifier, "mis_a_jour"),
+            ]
+        return resultats
+    finally:
+        serveur.terminate()
+        serveur.wait(30)
 
 
 def profil(lot: int, numero: int) -> None:
@@ -221,6 +332,9 @@ def main() -> None:
     parser.add_argument("--sans-api", action="store_true")
     parser.add_argument("--sans-service", action="store_true", help="only the API passes")
     parser.add_argument("--profil", action="store_true")
+    parser.add_argument("--http", action="store_true", help="also through gunicorn (see c.)")
+    parser.add_argument("--connexions", default="1,2", help="client connections of the HTTP passes, e.g. 1,2")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers of the HTTP passes")
     args = parser.parse_args()
 
     django_configurer(args.base)
@@ -237,6 +351,9 @@ def main() -> None:
     resultats = {} if args.sans_service else {"service": service(args.factures, args.lot, numero)}
     if not args.sans_api:
         resultats["api"] = api(args.factures, args.lot, numero + 1)
+    if args.http:
+        connexions = [int(n) for n in args.connexions.split(",")]
+        resultats["http"] = http(args.factures, args.lot, numero + 2, connexions, args.workers)
     print(f"charge {charge()} — RSS max {rss_pic_mo():.0f} Mo", flush=True)
     print(json.dumps(resultats))
 

@@ -37,12 +37,14 @@ from recouvrement.core.masse import (
     auteur_id,
     champ_du_modele,
     inserer,
+    jointures_par_hachage,
     ligne_verifier,
     lire_parmi,
     mettre_a_jour,
     par_lots,
     parmi,
     requis_verifier,
+    sans_ramasse_miettes,
 )
 from recouvrement.core.validators import (
     normaliser_siren,
@@ -167,6 +169,7 @@ def _client_regles(client: Client, index: int, lignes: Lignes, donnes: Mapping[s
             lignes.erreur(index, nom, "montant_invalide", _("Le montant ne peut être négatif."))
 
 
+@sans_ramasse_miettes()
 def clients_upsert(
     *,
     lignes: Sequence[Mapping[str, Any]],
@@ -453,6 +456,7 @@ def clients_resoudre(
     return trouves
 
 
+@sans_ramasse_miettes()
 def contacts_upsert(
     *,
     lignes: Sequence[Mapping[str, Any]],
@@ -487,14 +491,13 @@ def contacts_upsert(
         cibles: dict[int, int] = {}
         for lot in par_lots(len(lignes)):
             externes = {propres[i]["external_id"] for i in lot if propres[i].get("external_id")}
-            existants_ext = (
-                {
-                    c.external_id: c
-                    for c in Contact.objects.filter(parmi(Contact, "external_id", externes, non_vide=True))
-                }
-                if externes
-                else {}
-            )
+            existants_ext: dict[str, Contact] = {}
+            if externes:
+                with jointures_par_hachage(len(externes)):
+                    existants_ext = {
+                        c.external_id: c
+                        for c in Contact.objects.filter(parmi(Contact, "external_id", externes, non_vide=True))
+                    }
             creations = {i for i in lot if propres[i].get("external_id") not in existants_ext}
             clients = clients_resoudre(propres=propres, lot=lot, res=res, requis=creations.__contains__)
             paires = {(clients[i].pk, propres[i]["email"]) for i in lot if i in clients and propres[i].get("email")}
@@ -503,8 +506,9 @@ def contacts_upsert(
                 candidats = Contact.objects.filter(
                     parmi(Contact, "client_id", {p[0] for p in paires}), parmi(Contact, "email", {p[1] for p in paires})
                 ).order_by("pk")
-                for contact in candidats:
-                    par_paire.setdefault((contact.client_id, contact.email), contact)
+                with jointures_par_hachage(len(paires)):
+                    for contact in candidats:
+                        par_paire.setdefault((contact.client_id, contact.email), contact)
             for i in lot:
                 if res.en_erreur(i):
                     continue

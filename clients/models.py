@@ -19,7 +19,7 @@ from recouvrement.core.validators import (
     valider_siret,
     valider_tva,
 )
-from recouvrement.tenancy.models import Langue, Membre, TenantModel
+from recouvrement.tenancy.models import Langue, Membre, TenantModel, champ_organisation
 
 # French caps on payment terms (Code de commerce, art. L441-10 I): 60 days from
 # the invoice date, or 45 days end of month.
@@ -257,7 +257,12 @@ class Evenement(TenantModel):
     ``factures`` and the trail survives whatever happens to the invoice.
     """
 
-    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="evenements", db_index=False)
+    # As on ``Facture``: the composite foreign key (tenant_id, client_id) → clients_client
+    # (tenant_id, id) alone checks the client and the organisation (one deferred check per event).
+    tenant = champ_organisation(db_constraint=False)
+    client = models.ForeignKey(
+        Client, on_delete=models.PROTECT, related_name="evenements", db_index=False, db_constraint=False
+    )
     facture_id = models.BigIntegerField(null=True, blank=True)
     type = models.CharField(_("type"), max_length=40)
     message = models.CharField(_("message"), max_length=500)

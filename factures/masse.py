@@ -34,7 +34,7 @@ from factures.models import (
     statut_pour,
 )
 from factures.services import date_echeance_calculee, libelle_nature, reglements_signaler
-from recouvrement.core.formats import montant_texte
+from recouvrement.core.formats import formateur_montants, montant_texte
 from recouvrement.core.masse import (
     ENTIER,
     LISTE,
@@ -48,12 +48,14 @@ from recouvrement.core.masse import (
     auteur_id,
     champ_du_modele,
     inserer,
+    jointures_par_hachage,
     ligne_verifier,
     lire_parmi,
     mettre_a_jour,
     par_lots,
     parmi,
     requis_verifier,
+    sans_ramasse_miettes,
 )
 from recouvrement.core.validators import normaliser_siret
 from recouvrement.tenancy.context import current_organisation_id
@@ -159,6 +161,7 @@ def _colonnes_modifiees(modifiees: Sequence[tuple[int, Any, list[str]]]) -> list
 # --- factures --------------------------------------------------------------------------------
 
 
+@sans_ramasse_miettes()
 def factures_upsert(
     *,
     lignes: Sequence[Mapping[str, Any]],
@@ -201,15 +204,9 @@ def factures_upsert(
             numeros = {
                 propres[i][cle] for i in lot for cle in ("numero", "facture_origine_numero") if propres[i].get(cle)
             }
-            existantes = lire_parmi(Facture.objects.all(), [("external_id", externes)], verrouiller=True)
-            # The numbers still to look up: those the invoices found by external id do not already carry
-            # (a re-send by external id then costs one read, not two).
-            numeros -= {f.numero for f in existantes}
-            if numeros:
-                existantes = sorted(
-                    [*existantes, *lire_parmi(Facture.objects.all(), [("numero", numeros)], verrouiller=True)],
-                    key=lambda f: f.pk,
-                )
+            existantes = lire_parmi(
+                Facture.objects.all(), [("external_id", externes), ("numero", numeros)], verrouiller=True
+            )
             par_externe = {f.external_id: f for f in existantes if f.external_id}
             par_numero = {f.numero: f for f in existantes}
             # A row needs a client when it creates; which rows create is known once keys are resolved.
@@ -255,6 +252,7 @@ def factures_upsert(
         maintenant = datetime.datetime.now(datetime.UTC)
         id_auteur = auteur_id(auteur)
         libelles = _Libelles()
+        montant = formateur_montants()
         faites = 0
         for lot in par_lots(len(a_creer)):
             nouvelles = [a_creer[j][1] for j in lot]
@@ -281,7 +279,7 @@ def factures_upsert(
                             % {
                                 "libelle": libelles[f["nature"]],
                                 "numero": f["numero"],
-                                "montant": montant_texte(f["montant_ttc"], f["devise"]),
+                                "montant": montant(f["montant_ttc"], f["devise"]),
                             }
                         )[:500],
                         id_auteur,
@@ -636,6 +634,7 @@ def _facture_modifier(
 # --- paiements -------------------------------------------------------------------------------
 
 
+@sans_ramasse_miettes()
 def paiements_upsert(
     *,
     lignes: Sequence[Mapping[str, Any]],
@@ -697,14 +696,13 @@ def paiements_upsert(
         payees: set[int] = set()
         for lot in par_lots(len(lignes)):
             externes = {propres[i]["external_id"] for i in lot if propres[i].get("external_id")}
-            existants = (
-                {
-                    p.external_id: p
-                    for p in Paiement.objects.filter(parmi(Paiement, "external_id", externes, non_vide=True))
-                }
-                if externes
-                else {}
-            )
+            existants: dict[str, Paiement] = {}
+            if externes:
+                with jointures_par_hachage(len(externes)):
+                    existants = {
+                        p.external_id: p
+                        for p in Paiement.objects.filter(parmi(Paiement, "external_id", externes, non_vide=True))
+                    }
             clients = clients_resoudre(propres=propres, lot=lot, res=res, requis=set().__contains__)
             numeros = {a["facture_numero"] for i in lot for a in allocations[i] if a.get("facture_numero")}
             ext_factures = {
@@ -935,6 +933,7 @@ def _paiements_ecrire(
         if lettrages:
             Lettrage.objects.bulk_create(lettrages, batch_size=2000)
         evenements: list[tuple[Any, ...]] = []
+        montant_lisible = formateur_montants()
         n = 0
         for _i, paiement, plan in creations:
             if paiement.client_id is not None:
@@ -945,7 +944,7 @@ def _paiements_ecrire(
                         message=(
                             _("Paiement reçu : %(montant)s (%(reference)s)")
                             % {
-                                "montant": montant_texte(paiement.montant, paiement.devise),
+                                "montant": montant_lisible(paiement.montant, paiement.devise),
                                 "reference": paiement.reference or paiement.moyen,
                             }
                         )[:500],
@@ -966,10 +965,10 @@ def _paiements_ecrire(
                         message=(
                             _("%(montant)s lettrés sur %(numero)s depuis %(source)s ; reste dû %(reste)s")
                             % {
-                                "montant": montant_texte(montant, facture.devise),
+                                "montant": montant_lisible(montant, facture.devise),
                                 "numero": facture.numero,
                                 "source": source,
-                                "reste": montant_texte(reste, facture.devise),
+                                "reste": montant_lisible(reste, facture.devise),
                             }
                         )[:500],
                         auteur_id=id_auteur,

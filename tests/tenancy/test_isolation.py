@@ -369,6 +369,41 @@ def test_a_row_cannot_reference_another_organisations_row(rows, tenant_a, tenant
                 )
 
 
+@pytest.mark.parametrize(
+    ("table", "colonnes", "valeurs"),
+    [
+        (
+            "factures_facture",
+            "numero, nature, date_emission, date_echeance, montant_ht, montant_tva, montant_ttc, devise, reste_du, "
+            "statut, support_paiement, affactureur, numero_commande, pdf, external_id, created_at, updated_at",
+            "'X-2', 'facture', '2026-01-01', '2026-02-01', 10, 2, 12, 'EUR', 12, 'ouverte', 'virement', '', '', '', "
+            "'', now(), now()",
+        ),
+        ("clients_evenement", "type, message, donnees, created_at", "'note', 'x', '{}', now()"),
+    ],
+)
+@pytest.mark.parametrize("manque", ["client", "organisation"])
+def test_an_invoice_or_event_of_a_missing_client_or_organisation_is_refused(
+    rows, tenant_a, table, colonnes, valeurs, manque
+):
+    """Invoices and timeline events keep only the composite foreign key (tenant_id, client_id) (one
+    check per row for the bulk writes): it still refuses a client or an organisation that does not exist."""
+    client_a = rows[Client][0]
+    tenant_id, client_id = tenant_a.organisation.pk, client_a
+    if manque == "client":
+        client_id = 10**12
+    else:
+        tenant_id = 10**12
+    with unscoped(reason="test: bypass the ORM and RLS to reach the constraint"):
+        with pytest.raises(DatabaseError, match="meme_tenant"), transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+                cursor.execute(
+                    f"INSERT INTO {table} (tenant_id, client_id, {colonnes}) VALUES (%s, %s, {valeurs})",
+                    [tenant_id, client_id],
+                )
+
+
 def test_scope_is_resynchronised_after_a_rollback(rows, tenant_a, tenant_b):
     """A rollback can undo the connection's set_config: the backend must not trust its cache."""
     with transaction.atomic():
