@@ -31,8 +31,13 @@ demo: install
 test: install
 	$(PY) scripts/services.py -- $(MAKE) --no-print-directory _test
 
+# Two processes (pytest-xdist), each with its own test database, Redis database and media folder
+# (recouvrement/settings/test.py); one test file stays on one process, the longest files start first
+# (tests/conftest.py). PYTEST_ARGS=-n0 runs serially.
+PYTEST_PROCESSES ?= 2
+
 _test: lint
-	DJANGO_SETTINGS_MODULE=recouvrement.settings.test $(PY) -m pytest $(PYTEST_ARGS)
+	DJANGO_SETTINGS_MODULE=recouvrement.settings.test $(PY) -m pytest -n $(PYTEST_PROCESSES) --dist loadfile --no-loadscope-reorder $(PYTEST_ARGS)
 
 lint: | $(PY)
 	$(VENV)/bin/ruff check .

@@ -7,6 +7,7 @@ security policies are exercised by every test, not only by the isolation ones.
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -15,12 +16,34 @@ import pytest
 from django.db import connection
 from django.test import Client as HttpClient
 from django.test.utils import CaptureQueriesContext
+from django.utils import translation
 
 from recouvrement.celery import app
 from recouvrement.tenancy.context import organisation_scope, unscoped
 from recouvrement.tenancy.models import Membre, Organisation, Role, User
 from tests.factories import MembreFactory, OrganisationFactory, UserFactory
 from tests.smtp import ServeurSMTP
+
+# The longest files (real workers, the SQLite demo, the browser), started first under pytest-xdist
+# (make test: -n 2 --dist loadfile --no-loadscope-reorder): a process does not end alone on one of them.
+FICHIERS_LONGS = (
+    "tests/core/test_demo.py",
+    "tests/relances/test_bout_en_bout.py",
+    "tests/imports/test_gros_fichier.py",
+    "tests/navigateur/test_parcours.py",
+    "tests/tenancy/test_isolation.py",
+    "tests/relances/test_planification.py",
+    "tests/navigateur/test_fiche_client.py",
+    "tests/exports/test_exports.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        return
+    rang = {fichier: i for i, fichier in enumerate(FICHIERS_LONGS)}
+    # A stable sort: the tests of a file keep their order, the other files theirs.
+    items.sort(key=lambda item: rang.get(item.nodeid.split("::")[0], len(rang)))
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -36,6 +59,15 @@ def _role_does_not_bypass_rls(django_db_setup, django_db_blocker) -> None:
             "not be tested. Use a role created NOSUPERUSER NOBYPASSRLS CREATEDB.",
             returncode=2,
         )
+
+
+@pytest.fixture(autouse=True)
+def _langue_par_defaut() -> Iterator[None]:
+    """Each test starts in the default language: a request in English (LocaleMiddleware) leaves it active
+    in the thread, and the next test, whichever file it comes from under pytest-xdist, would see English."""
+    translation.deactivate()
+    yield
+    translation.deactivate()
 
 
 @dataclass

@@ -53,13 +53,29 @@ class Boite:
 
 
 class ServeurSMTP:
+    # Starting may be slow when the suite runs on every core (pytest-xdist).
+    DELAI_DEMARRAGE = 30.0
+
     def __init__(self, port: int | None = None) -> None:
+        self.port_impose = port is not None
         self.port = port or port_libre()
         self.boite = Boite()
-        self.controller = Controller(self.boite, hostname="127.0.0.1", port=self.port)
+        self.controller = self._controller()
+
+    def _controller(self) -> Controller:
+        return Controller(self.boite, hostname="127.0.0.1", port=self.port, ready_timeout=self.DELAI_DEMARRAGE)
 
     def __enter__(self) -> ServeurSMTP:
-        self.controller.start()
+        for essai in range(5):
+            try:
+                self.controller.start()
+                return self
+            except OSError:
+                # Another process (a parallel test worker) took the free port between port_libre() and the bind.
+                if self.port_impose or essai == 4:
+                    raise
+                self.port = port_libre()
+                self.controller = self._controller()
         return self
 
     def __exit__(self, *exc: object) -> None:
