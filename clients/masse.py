@@ -41,6 +41,7 @@ from recouvrement.core.masse import (
     ligne_verifier,
     lire_parmi,
     mettre_a_jour,
+    par_external_id,
     par_lots,
     parmi,
     requis_verifier,
@@ -491,13 +492,7 @@ def contacts_upsert(
         cibles: dict[int, int] = {}
         for lot in par_lots(len(lignes)):
             externes = {propres[i]["external_id"] for i in lot if propres[i].get("external_id")}
-            existants_ext: dict[str, Contact] = {}
-            if externes:
-                with jointures_par_hachage(len(externes)):
-                    existants_ext = {
-                        c.external_id: c
-                        for c in Contact.objects.filter(parmi(Contact, "external_id", externes, non_vide=True))
-                    }
+            existants_ext: dict[str, Contact] = par_external_id(Contact, externes)
             creations = {i for i in lot if propres[i].get("external_id") not in existants_ext}
             clients = clients_resoudre(propres=propres, lot=lot, res=res, requis=creations.__contains__)
             paires = {(clients[i].pk, propres[i]["email"]) for i in lot if i in clients and propres[i].get("email")}

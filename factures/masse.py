@@ -48,12 +48,11 @@ from recouvrement.core.masse import (
     auteur_id,
     champ_du_modele,
     inserer,
-    jointures_par_hachage,
     ligne_verifier,
     lire_parmi,
     mettre_a_jour,
+    par_external_id,
     par_lots,
-    parmi,
     requis_verifier,
     sans_ramasse_miettes,
 )
@@ -696,13 +695,7 @@ def paiements_upsert(
         payees: set[int] = set()
         for lot in par_lots(len(lignes)):
             externes = {propres[i]["external_id"] for i in lot if propres[i].get("external_id")}
-            existants: dict[str, Paiement] = {}
-            if externes:
-                with jointures_par_hachage(len(externes)):
-                    existants = {
-                        p.external_id: p
-                        for p in Paiement.objects.filter(parmi(Paiement, "external_id", externes, non_vide=True))
-                    }
+            existants: dict[str, Paiement] = par_external_id(Paiement, externes)
             clients = clients_resoudre(propres=propres, lot=lot, res=res, requis=set().__contains__)
             numeros = {a["facture_numero"] for i in lot for a in allocations[i] if a.get("facture_numero")}
             ext_factures = {

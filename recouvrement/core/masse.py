@@ -571,6 +571,18 @@ def parmi(model: type[models.Model], champ: str, valeurs: Iterable[Any], *, non_
     )
 
 
+def par_external_id(model: type[models.Model], externes: set[str]) -> dict[str, Any]:
+    """The model instances of the organisation whose ``external_id`` is among ``externes``, by external id
+    (hash joins beyond ``PEU_DE_CLES`` keys, as ``lire_parmi``)."""
+    if not externes:
+        return {}
+    with jointures_par_hachage(len(externes)):
+        return {
+            objet.external_id: objet  # type: ignore[attr-defined]
+            for objet in model._default_manager.filter(parmi(model, "external_id", externes, non_vide=True))
+        }
+
+
 class Enregistrement:
     """A row read by a bulk upsert: its columns as attributes (``client_id``…), ``pk`` its id.
 
